@@ -1,0 +1,112 @@
+"""Shared API plumbing: pagination, errors, and the client gate every
+client-scoped endpoint goes through before anything else."""
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from consent.selectors import visible_clients
+from consent.services import TransitionNotAllowed
+from records.models import Client, Provider
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+    def get_paginated_response(self, data: Any, **extra: Any) -> Response:
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                **extra,
+                "results": data,
+            }
+        )
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This change is not allowed in the current state."
+    default_code = "conflict"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus our domain errors: a disallowed transition is 409,
+    a model validation error 400, a lost race on a unique constraint 409."""
+    if isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(str(exc))
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict("This change conflicts with the current state; reload and try again.")
+    return drf_exception_handler(exc, context)
+
+
+def parse_uuid(value: Any) -> uuid.UUID:
+    """An id that is not a UUID names nothing: 404, the same as an unknown id."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise Http404 from None
+
+
+def resolve_client(provider: Provider, client_id: Any) -> Client:
+    """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
+    client = visible_clients(provider).filter(pk=parse_uuid(client_id)).first()
+    if client is None:
+        raise Http404("No client found.")
+    return client
+
+
+class ClientScopedView(APIView):
+    """Base for every endpoint under /clients/{client_id}/.
+
+    `initial()` authenticates, then resolves the client through the consent gate
+    before any handler runs, so a view cannot forget the check: an unknown id and
+    a client off the care team both answer 404 (rule 1), before 403 and 400.
+    """
+
+    permission_classes = [IsAuthenticated]
+    client: Client
+    # Views that superusers may also use for any client (the access log).
+    allow_superuser = False
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.allow_superuser and request.user.is_superuser:
+            client = Client.objects.filter(pk=parse_uuid(kwargs.get("client_id"))).first()
+            if client is None:
+                raise Http404("No client found.")
+            self.client = client
+        else:
+            self.client = resolve_client(request.user, kwargs.get("client_id"))
+
+    def paginate(
+        self, queryset: Any, serializer_class: type, **extra: Any
+    ) -> tuple[Response, list]:
+        """One page of `queryset`, serialized; also the page's rows (to audit them)."""
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        data = serializer_class(page, many=True, context={"request": self.request}).data
+        return paginator.get_paginated_response(data, **extra), page
+
+
+def require_organization(provider: Provider) -> None:
+    """Writes under a client are for providers of organizations, never system admins."""
+    if provider.organization_id is None:
+        raise exceptions.PermissionDenied("Only providers of an organization may do this.")

@@ -1,0 +1,365 @@
+"""REST API v1 of the consent app: directives, policies, emergency access, access log."""
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carelink.api import ClientScopedView, Pagination, parse_uuid, resolve_client
+from consent import services
+from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
+from consent.selectors import access_log, may_read_access_log
+from consent.services import record_access
+from records.models import Category, Organization, Role, Sector
+
+# --- fields and serializers ---------------------------------------------------------------
+
+
+class DateOrDateTimeField(serializers.DateTimeField):
+    """Accepts a timestamp, or a plain date meaning the start of that day locally."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][+HH:MM]")
+            return timezone.make_aware(datetime.combine(day, time.min))
+        return super().to_internal_value(value)
+
+
+class CategoriesField(serializers.ListField):
+    child = serializers.ChoiceField(choices=Category.choices)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_empty=False, max_length=len(Category.values) * 2, **kwargs)
+
+
+class GranteeMixin(serializers.Serializer):
+    grantee_organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+    grantee_sector = serializers.ChoiceField(
+        choices=Sector.choices, required=False, allow_blank=True, allow_null=True
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        organization = attrs.get("grantee_organization")
+        sector = attrs.get("grantee_sector") or ""
+        if bool(organization) == bool(sector):
+            message = "Give exactly one grantee: grantee_organization or grantee_sector."
+            raise serializers.ValidationError(
+                {"grantee_organization": [message], "grantee_sector": [message]}
+            )
+        attrs["grantee_sector"] = sector
+        attrs["grantee_organization"] = organization
+        return attrs
+
+
+class DirectiveInputSerializer(GranteeMixin):
+    effect = serializers.ChoiceField(choices=Effect.choices)
+    categories = CategoriesField()
+    valid_from = DateOrDateTimeField(required=False, allow_null=True)
+    expires_at = DateOrDateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        valid_from = attrs.get("valid_from") or timezone.now()
+        expires_at = attrs.get("expires_at")
+        if expires_at is not None and expires_at <= valid_from:
+            raise serializers.ValidationError({"expires_at": ["Must be after valid_from."]})
+        return attrs
+
+
+class PolicyApplySerializer(serializers.Serializer):
+    policy = serializers.PrimaryKeyRelatedField(
+        queryset=ConsentPolicy.objects.filter(archived_at__isnull=True)
+    )
+
+
+class DirectiveSerializer(serializers.ModelSerializer):
+    categories = serializers.SerializerMethodField()
+    active = serializers.SerializerMethodField()
+    recorded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConsentDirective
+        fields = [
+            "id",
+            "client",
+            "effect",
+            "grantee_organization",
+            "grantee_sector",
+            "categories",
+            "valid_from",
+            "expires_at",
+            "revoked_at",
+            "recorded_by",
+            "recorded_at",
+            "policy",
+            "note",
+            "active",
+        ]
+
+    def get_categories(self, directive: ConsentDirective) -> list[str]:
+        return directive.categories
+
+    def get_active(self, directive: ConsentDirective) -> bool:
+        return directive.is_active()
+
+    def get_recorded_by(self, directive: ConsentDirective) -> dict:
+        return {"id": directive.recorded_by_id, "full_name": directive.recorded_by.display_name}
+
+
+def directives_of(client) -> Any:
+    return (
+        ConsentDirective.objects.filter(client=client)
+        .select_related("recorded_by")
+        .prefetch_related("category_rows")
+        .order_by("-recorded_at", "id")
+    )
+
+
+class PolicyRuleSerializer(GranteeMixin):
+    effect = serializers.ChoiceField(choices=Effect.choices)
+    categories = CategoriesField()
+
+
+class ConsentPolicySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(
+        max_length=2_000, required=False, allow_blank=True, default=""
+    )
+    rules = PolicyRuleSerializer(many=True, allow_empty=False)
+
+    class Meta:
+        model = ConsentPolicy
+        fields = ["id", "name", "description", "rules"]
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        taken = ConsentPolicy.objects.filter(name__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("A consent policy with this name already exists.")
+        return value
+
+    def to_representation(self, policy: ConsentPolicy) -> dict:
+        return {
+            "id": policy.pk,
+            "name": policy.name,
+            "description": policy.description,
+            "rules": [
+                {
+                    "effect": rule.effect,
+                    "grantee_organization": rule.grantee_organization_id,
+                    "grantee_sector": rule.grantee_sector or None,
+                    "categories": rule.categories,
+                }
+                for rule in policy.rules.all()
+            ],
+        }
+
+
+class EmergencyAccessSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(min_length=20, max_length=2_000)
+
+    class Meta:
+        model = EmergencyAccess
+        fields = ["id", "client", "provider", "organization", "reason", "granted_at", "expires_at"]
+        read_only_fields = ["id", "client", "provider", "organization", "granted_at", "expires_at"]
+
+    def validate_reason(self, value: str) -> str:
+        if len(value.strip()) < 20:
+            raise serializers.ValidationError("Give a reason of at least 20 characters.")
+        return value.strip()
+
+
+class AccessEventSerializer(serializers.ModelSerializer):
+    provider = serializers.SerializerMethodField()
+    organization = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessEvent
+        fields = ["id", "at", "provider", "organization", "action", "emergency"]
+
+    def get_provider(self, event: AccessEvent) -> dict:
+        return {"id": event.provider_id, "full_name": event.provider.display_name}
+
+    def get_organization(self, event: AccessEvent) -> dict | None:
+        if event.organization is None:
+            return None
+        return {"id": event.organization_id, "name": event.organization.name}
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+class ConsentListView(ClientScopedView):
+    @extend_schema(responses=DirectiveSerializer(many=True))
+    def get(self, request: Request, client_id: str) -> Response:
+        response, _ = self.paginate(directives_of(self.client), DirectiveSerializer)
+        record_access(request.user, self.client, "consent.list")
+        return response
+
+    @extend_schema(request=DirectiveInputSerializer, responses={201: DirectiveSerializer})
+    def post(self, request: Request, client_id: str) -> Response:
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"detail": "Send a JSON object."})
+        if "policy" in request.data:
+            directive_fields = set(DirectiveInputSerializer().fields) & set(request.data)
+            if directive_fields:
+                raise exceptions.ValidationError(
+                    {"policy": ["Send either a policy or a directive, not both."]}
+                )
+            serializer = PolicyApplySerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            directives = services.apply_consent_policy(
+                provider=request.user,
+                client=self.client,
+                policy=serializer.validated_data["policy"],
+            )
+            data = DirectiveSerializer(
+                directives_of(self.client).filter(pk__in=[d.pk for d in directives]), many=True
+            ).data
+            return Response({"directives": data}, status=status.HTTP_201_CREATED)
+        serializer = DirectiveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        directive = services.record_consent(
+            provider=request.user, client=self.client, **serializer.validated_data
+        )
+        return Response(
+            DirectiveSerializer(directives_of(self.client).get(pk=directive.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ConsentRevokeView(APIView):
+    @extend_schema(request=None, responses=DirectiveSerializer)
+    def post(self, request: Request, consent_id: str) -> Response:
+        directive = ConsentDirective.objects.filter(pk=parse_uuid(consent_id)).first()
+        if directive is None:
+            raise Http404("No consent directive found.")
+        # A directive of a client off the caller's care teams does not exist for them.
+        resolve_client(request.user, directive.client_id)
+        services.revoke_consent(provider=request.user, directive=directive)
+        return Response(
+            DirectiveSerializer(directives_of(directive.client_id).get(pk=directive.pk)).data
+        )
+
+
+class IsPrivacyOfficerOrReadOnly(BasePermission):
+    message = "Only privacy officers and system admins may change consent policies."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return request.user.is_superuser or request.user.role == Role.PRIVACY_OFFICER
+
+
+def live_policies():
+    return ConsentPolicy.objects.filter(archived_at__isnull=True).prefetch_related("rules")
+
+
+class ConsentPolicyListView(APIView):
+    permission_classes = [IsPrivacyOfficerOrReadOnly]
+
+    @extend_schema(responses=ConsentPolicySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(live_policies(), request, self)
+        return paginator.get_paginated_response(ConsentPolicySerializer(page, many=True).data)
+
+    @extend_schema(request=ConsentPolicySerializer, responses={201: ConsentPolicySerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ConsentPolicySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        policy = services.save_consent_policy(**serializer.validated_data)
+        return Response(ConsentPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentPolicyDetailView(APIView):
+    permission_classes = [IsPrivacyOfficerOrReadOnly]
+
+    def get_policy(self, policy_id: str) -> ConsentPolicy:
+        try:
+            return get_object_or_404(live_policies(), pk=int(policy_id))
+        except ValueError:
+            raise Http404 from None
+
+    @extend_schema(responses=ConsentPolicySerializer)
+    def get(self, request: Request, policy_id: str) -> Response:
+        return Response(ConsentPolicySerializer(self.get_policy(policy_id)).data)
+
+    def _save(self, request: Request, policy_id: str, partial: bool) -> Response:
+        policy = self.get_policy(policy_id)
+        serializer = ConsentPolicySerializer(policy, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        current = ConsentPolicySerializer(policy).data
+        values = {**current, **serializer.validated_data}
+        if "rules" not in serializer.validated_data:
+            values["rules"] = [
+                {
+                    "effect": rule.effect,
+                    "grantee_organization": rule.grantee_organization,
+                    "grantee_sector": rule.grantee_sector,
+                    "categories": rule.categories,
+                }
+                for rule in policy.rules.select_related("grantee_organization")
+            ]
+        policy = services.save_consent_policy(
+            policy=policy,
+            name=values["name"],
+            description=values["description"],
+            rules=values["rules"],
+        )
+        return Response(ConsentPolicySerializer(live_policies().get(pk=policy.pk)).data)
+
+    @extend_schema(request=ConsentPolicySerializer, responses=ConsentPolicySerializer)
+    def put(self, request: Request, policy_id: str) -> Response:
+        return self._save(request, policy_id, partial=False)
+
+    @extend_schema(request=ConsentPolicySerializer, responses=ConsentPolicySerializer)
+    def patch(self, request: Request, policy_id: str) -> Response:
+        return self._save(request, policy_id, partial=True)
+
+    def delete(self, request: Request, policy_id: str) -> Response:
+        services.archive_consent_policy(self.get_policy(policy_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmergencyAccessView(ClientScopedView):
+    @extend_schema(request=EmergencyAccessSerializer, responses={201: EmergencyAccessSerializer})
+    def post(self, request: Request, client_id: str) -> Response:
+        serializer = EmergencyAccessSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        grant = services.grant_emergency_access(
+            provider=request.user, client=self.client, reason=serializer.validated_data["reason"]
+        )
+        return Response(EmergencyAccessSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class AccessLogView(ClientScopedView):
+    allow_superuser = True
+
+    @extend_schema(responses=AccessEventSerializer(many=True))
+    def get(self, request: Request, client_id: str) -> Response:
+        if not may_read_access_log(request.user):
+            raise exceptions.PermissionDenied(
+                "Only privacy officers and system admins may read the access log."
+            )
+        response, _ = self.paginate(access_log(self.client), AccessEventSerializer)
+        record_access(request.user, self.client, "access_log.read")
+        return response

@@ -1,0 +1,148 @@
+"""The consent engine: API.md's access rules as set-based querysets.
+
+Every path that can carry record content — API, web pages, notification
+previews, exports — asks these functions, and only these, what a provider may
+see. Nothing here is cached: a revocation bites on the next query.
+"""
+
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
+
+from consent.models import AccessEvent, ConsentDirectiveCategory, Effect, EmergencyAccess
+from records.models import Client, Entry, Provider, Role
+
+ACCESS_CLIENT_PERMISSION = "records.access_client"
+
+
+def visible_clients(provider: Provider) -> QuerySet[Client]:
+    """Rule 1: the clients on whose care team the provider's organization is.
+
+    Care-team organizations hold `access_client` on the client through their
+    group (django-guardian, direct foreign-key tables). No global permission and
+    no superuser flag bypasses it: system admins see no client.
+    """
+    if not provider.is_authenticated or provider.organization_id is None:
+        return Client.objects.none()
+    return get_objects_for_user(
+        provider,
+        ACCESS_CLIENT_PERMISSION,
+        klass=Client,
+        use_groups=True,
+        with_superuser=False,
+        accept_global_perms=False,
+    )
+
+
+def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
+    """Rule 4: the provider (only them) holds an unexpired emergency access."""
+    return Exists(
+        EmergencyAccess.objects.filter(
+            client_id=OuterRef(client_ref),
+            provider_id=provider.pk,
+            granted_at__lte=now,
+            expires_at__gt=now,
+        )
+    )
+
+
+def _directive_covers(effect: str, provider: Provider, now: datetime) -> Exists:
+    """An active directive of the entry's client, of this effect, covering
+    (the provider's organization or its sector, the entry's category)."""
+    organization = provider.organization
+    return Exists(
+        ConsentDirectiveCategory.objects.filter(
+            directive__client_id=OuterRef("client_id"),
+            category=OuterRef("category"),
+            directive__effect=effect,
+            directive__revoked_at__isnull=True,
+            directive__valid_from__lte=now,
+        )
+        .filter(Q(directive__expires_at__isnull=True) | Q(directive__expires_at__gt=now))
+        .filter(
+            Q(directive__grantee_organization_id=organization.pk)
+            | Q(directive__grantee_sector=organization.sector)
+        )
+    )
+
+
+def consented_entry_q(provider: Provider, now: datetime) -> Q:
+    """Rules 2 and 3: own organization's entries, or permitted and not denied."""
+    return Q(organization_id=provider.organization_id) | (
+        _directive_covers(Effect.PERMIT, provider, now)
+        & ~_directive_covers(Effect.DENY, provider, now)
+    )
+
+
+def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
+    """Rules 2–4 as one filter on Entry, valid across clients.
+
+    It does not check rule 1 (client visibility); callers either start from a
+    client already resolved through `visible_clients`, or use
+    `visible_entries_anywhere`.
+    """
+    now = now or timezone.now()
+    if provider.organization_id is None:
+        return Q(pk__in=[])
+    return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
+
+
+def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
+    """The entries of `client` the provider may see now. `client` must come from
+    `visible_clients(provider)`."""
+    return Entry.objects.filter(client=client).filter(entry_visibility_q(provider))
+
+
+def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
+    """Entries the provider may see now, of any client they may see."""
+    return Entry.objects.filter(client__in=visible_clients(provider)).filter(
+        entry_visibility_q(provider)
+    )
+
+
+def withheld_count(provider: Provider, client: Client) -> int:
+    """Rule 5: how many of the client's entries rule 3 hides from the provider.
+
+    Counted from the same filter as `visible_entries`, over all the client's
+    entries whatever filter the request applies.
+    """
+    visible = entry_visibility_q(provider)
+    return Entry.objects.filter(client=client).aggregate(withheld=Count("pk", filter=~visible))[
+        "withheld"
+    ]
+
+
+def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
+    now = timezone.now()
+    return (
+        EmergencyAccess.objects.filter(
+            client=client, provider_id=provider.pk, granted_at__lte=now, expires_at__gt=now
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def clients_under_emergency(provider: Provider, client_ids: list) -> set:
+    """Which of these clients the provider reads under emergency access now (one query)."""
+    now = timezone.now()
+    return set(
+        EmergencyAccess.objects.filter(
+            client_id__in=client_ids,
+            provider_id=provider.pk,
+            granted_at__lte=now,
+            expires_at__gt=now,
+        ).values_list("client_id", flat=True)
+    )
+
+
+def may_read_access_log(provider: Provider) -> bool:
+    """Privacy officers of care-team organizations (the caller resolved the client
+    through the gate) and system admins."""
+    return provider.is_superuser or provider.role == Role.PRIVACY_OFFICER
+
+
+def access_log(client: Client) -> QuerySet[AccessEvent]:
+    return AccessEvent.objects.filter(client=client).select_related("provider", "organization")

@@ -1,0 +1,219 @@
+"""Organizations, providers, clients, care teams and the shared record's entries."""
+
+import re
+import uuid
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Sector(models.TextChoices):
+    PRIMARY_CARE = "primary_care", "Primary care"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    HOSPITAL = "hospital", "Hospital"
+    HOUSING = "housing", "Housing"
+    EMPLOYMENT = "employment", "Employment"
+    EDUCATION = "education", "Education"
+    SOCIAL_SERVICES = "social_services", "Social services"
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    INTAKE_WORKER = "intake_worker", "Intake worker"
+    CARE_COORDINATOR = "care_coordinator", "Care coordinator"
+    ORG_ADMIN = "org_admin", "Organization admin"
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+
+
+class Category(models.TextChoices):
+    """What consent is expressed in."""
+
+    GENERAL_HEALTH = "general_health", "General health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    MEDICATIONS = "medications", "Medications"
+    HOUSING = "housing", "Housing"
+    EMPLOYMENT = "employment", "Employment"
+    EDUCATION = "education", "Education"
+    SOCIAL = "social", "Social"
+
+
+class EntryKind(models.TextChoices):
+    NOTE = "note", "Note"
+    ASSESSMENT = "assessment", "Assessment"
+    MEDICATION = "medication", "Medication"
+    INTAKE_REPORT = "intake_report", "Intake report"
+    DISCHARGE_SUMMARY = "discharge_summary", "Discharge summary"
+    CARE_PLAN = "care_plan", "Care plan"
+
+
+def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": choices.values})
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    sector = models.CharField(max_length=32, choices=Sector.choices)
+    # Each organization's providers are members of its group; care-team access is
+    # granted to the group as a django-guardian object permission on the client.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("sector", Sector), name="organization_sector_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(AbstractUser):
+    """A person who logs in. System admins are superusers with no organization."""
+
+    full_name = models.CharField(max_length=100, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="providers",
+    )
+    role = models.CharField(max_length=32, choices=Role.choices, blank=True)
+
+    class Meta:
+        ordering = ["full_name", "username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role="") | _in_choices("role", Role), name="provider_role_valid"
+            ),
+            # A provider of an organization has a role; a provider with a role has one.
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True, role="")
+                | Q(organization__isnull=False) & ~Q(role=""),
+                name="provider_organization_has_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def normalize_health_card(number: str) -> str:
+    """Health card numbers are written with and without dashes and spaces."""
+    return _NOT_ALNUM.sub("", number or "").upper()
+
+
+class Client(models.Model):
+    """The person receiving care: one record across all organizations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    health_card_number = models.CharField(max_length=32, blank=True)
+    health_card_normalized = models.CharField(max_length=32, blank=True, editable=False)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        indexes = [
+            models.Index(fields=["health_card_normalized", "birth_date"]),
+            models.Index(fields=["family_name", "given_name"]),
+        ]
+        permissions = [("access_client", "Access the client's record as a care-team organization")]
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class CareTeamMembership(models.Model):
+    """A provider on a client's case, kept in history with an end date when they leave."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="care_team")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="memberships")
+    # The provider's organization when they joined: access is by organization.
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["since", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "provider"],
+                condition=Q(ended_at__isnull=True),
+                name="care_team_one_active_membership",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("since")),
+                name="care_team_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "organization"], name="care_team_client_org")]
+
+
+class Entry(models.Model):
+    """One item of the shared record. Never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="entries")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    kind = models.CharField(max_length=32, choices=EntryKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=20_000, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-occurred_at", "-created_at", "-id"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("category", Category), name="entry_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("kind", EntryKind), name="entry_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["client", "-occurred_at"], name="entry_client_timeline"),
+            models.Index(fields=["client", "category"], name="entry_client_category"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# django-guardian with direct foreign keys (not the generic tables): the
+# care-team organizations' groups hold `access_client` on the client.
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase  # noqa: E402
+
+
+class ClientUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+
+class ClientGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)

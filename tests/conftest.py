@@ -1,0 +1,89 @@
+"""Shared fixtures: the personas of STYLE.md and API clients logged in as them.
+
+- dr_lee: family doctor (primary care), registers Ana and is on her care team
+- intake_kim: intake worker at the community mental-health centre, on Ana's team
+- emp_jo: employment counsellor, on Ana's team
+- outsider: a clinician of a hospital that is not on Ana's case
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from records import services as record_services
+from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
+
+
+@pytest.fixture(autouse=True)
+def _no_lockouts(settings):
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def family_practice(db):
+    return OrganizationFactory(name="Riverside Family Practice", sector="primary_care")
+
+
+@pytest.fixture
+def mh_centre(db):
+    return OrganizationFactory(name="Eastside Community Mental Health", sector="mental_health")
+
+
+@pytest.fixture
+def employment_service(db):
+    return OrganizationFactory(name="WorkBridge Employment", sector="employment")
+
+
+@pytest.fixture
+def hospital(db):
+    return OrganizationFactory(name="General Hospital", sector="hospital")
+
+
+@pytest.fixture
+def dr_lee(family_practice):
+    return ProviderFactory(
+        username="dr_lee", full_name="Dr. Daniel Lee", organization=family_practice
+    )
+
+
+@pytest.fixture
+def intake_kim(mh_centre):
+    return ProviderFactory(
+        username="intake_kim", full_name="Kim Park", organization=mh_centre, role="intake_worker"
+    )
+
+
+@pytest.fixture
+def emp_jo(employment_service):
+    return ProviderFactory(
+        username="emp_jo", full_name="Jo Martin", organization=employment_service
+    )
+
+
+@pytest.fixture
+def outsider(hospital):
+    return ProviderFactory(username="outsider", full_name="Olive Outsider", organization=hospital)
+
+
+@pytest.fixture
+def ana(dr_lee, intake_kim, emp_jo):
+    """Ana, registered by her family doctor, with intake_kim and emp_jo on her care team."""
+    client = ClientFactory(
+        given_name="Ana",
+        family_name="Silva",
+        health_card_number="1234-567-890",
+        registered_by=dr_lee,
+    )
+    record_services.add_to_care_team(client, intake_kim)
+    record_services.add_to_care_team(client, emp_jo)
+    return client
+
+
+def api_client_for(provider) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(provider)
+    return client
+
+
+@pytest.fixture
+def api_as():
+    return api_client_for
