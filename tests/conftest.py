@@ -87,3 +87,35 @@ def api_client_for(provider) -> APIClient:
 @pytest.fixture
 def api_as():
     return api_client_for
+
+
+# --- added for the API suite (issue 2) ---------------------------------------------------
+
+
+@pytest.fixture
+def sysadmin(db):
+    """A system admin made like `manage.py createsuperuser`: no organization, no role."""
+    from records.models import Provider
+
+    return Provider.objects.create_superuser(
+        username="sysadmin", email="admin@example.org", password="correct horse battery staple"
+    )
+
+
+@pytest.fixture
+def privacy_pat(mh_centre):
+    """The privacy officer of the mental-health centre (a care-team organization of Ana)."""
+    return ProviderFactory(
+        username="privacy_pat",
+        full_name="Pat Privacy",
+        organization=mh_centre,
+        role="privacy_officer",
+    )
+
+
+@pytest.fixture
+def hospital_privacy(hospital):
+    """A privacy officer of an organization that is not on Ana's case."""
+    return ProviderFactory(
+        username="hospital_privacy", organization=hospital, role="privacy_officer"
+    )
