@@ -20,12 +20,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
+# The demo runs as a small clinic would: DEBUG off, a generated secret kept in
+# .env, the embedded SQLite database, gunicorn, tasks in-process (no REDIS_URL).
+.env:
+	@$(BIN)/python -c "import secrets; print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
+	@echo "# Plain http on 127.0.0.1: session cookies may not require https." >> .env
+	@echo "DJANGO_SECURE_COOKIES=false" >> .env
+
+demo: $(STAMP) .env
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py print_demo_logins
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:8000 \
+		--workers 2 --threads 4 --access-logfile - --error-logfile -
+
+# Lint and tests need no real secret; an exported one (CI, .env) still wins.
+lint test: export DJANGO_SECRET_KEY ?= carelink-test-suite-only
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -36,6 +36,16 @@ class ConsentPolicy(models.Model):
         return self.name
 
 
+def validate_categories(value: object) -> None:
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give a non-empty list of categories.")
+    unknown = [c for c in value if c not in Category.values]
+    if unknown:
+        raise ValidationError(f"Unknown categories: {', '.join(map(str, unknown))}.")
+
+
 class ConsentPolicyRule(models.Model):
     policy = models.ForeignKey(ConsentPolicy, on_delete=models.CASCADE, related_name="rules")
     effect = models.CharField(max_length=8, choices=Effect.choices)
@@ -43,7 +53,7 @@ class ConsentPolicyRule(models.Model):
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     grantee_sector = models.CharField(max_length=32, choices=Sector.choices, blank=True)
-    categories = models.JSONField(default=list)
+    categories = models.JSONField(default=list, validators=[validate_categories])
 
     class Meta:
         ordering = ["id"]

@@ -48,8 +48,15 @@ def create_provider(
     else:
         provider.set_unusable_password()
     provider.save()
-    provider.groups.add(organization.group)
+    sync_provider_group(provider)
     return provider
+
+
+def sync_provider_group(provider: Provider) -> None:
+    """A provider is a member of their organization's group only (care-team access
+    is granted to organization groups)."""
+    groups = [provider.organization.group] if provider.organization_id else []
+    provider.groups.set(groups)
 
 
 def _grant_organization_access(client: Client, organization: Organization) -> None:
