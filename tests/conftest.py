@@ -119,3 +119,9 @@ def hospital_privacy(hospital):
     return ProviderFactory(
         username="hospital_privacy", organization=hospital, role="privacy_officer"
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The demo and the factories hash many passwords; PBKDF2's cost buys nothing in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
