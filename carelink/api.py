@@ -65,6 +65,19 @@ def parse_uuid(value: Any) -> uuid.UUID:
         raise Http404 from None
 
 
+_MAX_BIGINT = 2**63 - 1
+
+
+def parse_int_id(value: Any) -> int:
+    """An integer id (organizations, providers, policies) in ASCII digits that fits
+    the database; anything else names nothing: 404. (int() alone accepts "１" and
+    numbers too large for the database, which would be a 500.)"""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_BIGINT:
+        raise Http404
+    return int(text)
+
+
 def resolve_client(provider: Provider, client_id: Any) -> Client:
     """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
     client = visible_clients(provider).filter(pk=parse_uuid(client_id)).first()

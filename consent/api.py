@@ -13,7 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carelink.api import ClientScopedView, Pagination, parse_uuid, resolve_client
+from carelink.api import (
+    ClientScopedView,
+    Pagination,
+    parse_int_id,
+    parse_uuid,
+    resolve_client,
+)
 from consent import services
 from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
 from consent.selectors import access_log, may_read_access_log
@@ -294,10 +300,7 @@ class ConsentPolicyDetailView(APIView):
     permission_classes = [IsPrivacyOfficerOrReadOnly]
 
     def get_policy(self, policy_id: str) -> ConsentPolicy:
-        try:
-            return get_object_or_404(live_policies(), pk=int(policy_id))
-        except ValueError:
-            raise Http404 from None
+        return get_object_or_404(live_policies(), pk=parse_int_id(policy_id))
 
     @extend_schema(responses=ConsentPolicySerializer)
     def get(self, request: Request, policy_id: str) -> Response:

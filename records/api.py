@@ -15,7 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carelink.api import ClientScopedView, Pagination, parse_uuid, require_organization
+from carelink.api import (
+    ClientScopedView,
+    Pagination,
+    parse_int_id,
+    parse_uuid,
+    require_organization,
+)
 from consent.selectors import visible_clients, visible_entries, withheld_count
 from consent.services import record_access
 from records import services
@@ -191,8 +197,12 @@ class EntrySerializer(serializers.ModelSerializer):
     def validate_title(self, value: str) -> str:
         return _not_blank(value)
 
-    def validate_data(self, value: Any) -> Any:
-        return {} if value is None else value
+    def validate_data(self, value: Any) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise serializers.ValidationError('Give a JSON object, e.g. {"phq9": 17}.')
+        return value
 
 
 def entries_for(provider: Provider, client: Client):
@@ -325,7 +335,7 @@ class CareTeamView(ClientScopedView):
 class CareTeamMemberView(ClientScopedView):
     def delete(self, request: Request, client_id: str, provider_id: str) -> Response:
         membership = get_object_or_404(
-            active_care_team(self.client), provider_id=_int_id(provider_id)
+            active_care_team(self.client), provider_id=parse_int_id(provider_id)
         )
         provider = membership.provider
         if provider.organization_id != request.user.organization_id:
@@ -334,15 +344,6 @@ class CareTeamMemberView(ClientScopedView):
             )
         services.leave_care_team(actor=request.user, client=self.client, provider=provider)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _int_id(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        from django.http import Http404
-
-        raise Http404 from None
 
 
 def parse_category_filter(request: Request) -> str | None:

@@ -1,0 +1,249 @@
+"""Error behaviour shared by every endpoint (API.md, "Status codes and errors"):
+malformed bodies are a 400 naming the problem, never a 500, and change nothing."""
+
+import pytest
+
+from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, EmergencyAccess
+from records.models import CareTeamMembership, Client, Entry, Organization, Provider
+from referrals.models import OutboxEvent
+
+MODELS = [
+    AccessEvent,
+    CareTeamMembership,
+    Client,
+    ConsentDirective,
+    ConsentPolicy,
+    EmergencyAccess,
+    Entry,
+    Organization,
+    OutboxEvent,
+    Provider,
+]
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.fixture
+def policy(db):
+    from consent.services import save_consent_policy
+
+    return save_consent_policy(
+        name="Primary care sharing",
+        description="",
+        rules=[
+            {"effect": "permit", "grantee_sector": "primary_care", "categories": ["medications"]}
+        ],
+    )
+
+
+@pytest.fixture
+def directive(ana, dr_lee):
+    from consent.services import record_consent
+
+    return record_consent(
+        provider=dr_lee,
+        client=ana,
+        effect="permit",
+        grantee_sector="employment",
+        categories=["employment"],
+    )
+
+
+def write_endpoints(ana, dr_lee, policy, directive) -> list[tuple[str, str]]:
+    """(method, path) of every endpoint that reads a request body."""
+    return [
+        ("post", "/api/v1/organizations/"),
+        ("post", "/api/v1/providers/"),
+        ("post", "/api/v1/clients/"),
+        ("post", f"/api/v1/clients/{ana.pk}/care-team/"),
+        ("post", f"/api/v1/clients/{ana.pk}/entries/"),
+        ("post", f"/api/v1/clients/{ana.pk}/consents/"),
+        ("post", f"/api/v1/clients/{ana.pk}/emergency-access/"),
+        ("post", "/api/v1/consent-policies/"),
+        ("put", f"/api/v1/consent-policies/{policy.pk}/"),
+        ("patch", f"/api/v1/consent-policies/{policy.pk}/"),
+    ]
+
+
+@pytest.fixture
+def admin_of_practice(family_practice):
+    from tests.factories import ProviderFactory
+
+    return ProviderFactory(organization=family_practice, role="org_admin")
+
+
+BAD_BODIES = [
+    pytest.param(b'{"title": "unterminated', id="malformed-json"),
+    pytest.param(b"[1, 2, 3]", id="json-list"),
+    pytest.param(b'"just a string"', id="json-string"),
+    pytest.param(b"null", id="json-null"),
+    pytest.param(b"42", id="json-number"),
+    pytest.param(b"", id="empty"),
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_json_bodies_are_400_on_every_write(
+    body, ana, dr_lee, sysadmin, policy, directive, family_practice, api_as
+):
+    """Each caller may reach validation (superuser for org/provider/policy writes,
+    dr_lee for client-scoped ones): the answer is 400 with a message, and nothing changes."""
+    for method, path in write_endpoints(ana, dr_lee, policy, directive):
+        if method == "patch" and body == b"":
+            continue  # an empty PATCH is a valid change of nothing
+        caller = (
+            sysadmin
+            if path.startswith(("/api/v1/organizations", "/api/v1/providers", "/api/v1/consent-p"))
+            else dr_lee
+        )
+        before = row_counts()
+        response = getattr(api_as(caller), method)(path, data=body, content_type="application/json")
+        assert response.status_code == 400, (method, path, response.status_code, response.content)
+        assert response.json(), (method, path)
+        assert row_counts() == before, (method, path)
+
+
+def test_revoke_ignores_a_malformed_body_but_never_500(ana, dr_lee, directive, api_as):
+    response = api_as(dr_lee).post(
+        f"/api/v1/consents/{directive.pk}/revoke/", data=b"[", content_type="application/json"
+    )
+    assert response.status_code in (200, 400)
+
+
+def test_entry_data_must_be_an_object(ana, dr_lee, api_as):
+    before = row_counts()
+    for data in ([1, 2], "phq9=17", 17, True):
+        response = api_as(dr_lee).post(
+            f"/api/v1/clients/{ana.pk}/entries/",
+            {"category": "mental_health", "kind": "assessment", "title": "PHQ-9", "data": data},
+            format="json",
+        )
+        assert response.status_code == 400, (data, response.content)
+        assert "data" in response.json()
+    assert row_counts() == before
+
+
+def test_entry_data_object_is_kept(ana, dr_lee, api_as):
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/",
+        {"category": "mental_health", "kind": "assessment", "title": "PHQ-9", "data": {"phq9": 17}},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["data"] == {"phq9": 17}
+
+
+def test_search_text_over_200_characters_is_400(ana, dr_lee, api_as):
+    before = AccessEvent.objects.count()
+    response = api_as(dr_lee).get("/api/v1/clients/", {"q": "a" * 201})
+    assert response.status_code == 400
+    assert "q" in response.json()
+    assert AccessEvent.objects.count() == before
+    assert api_as(dr_lee).get("/api/v1/clients/", {"q": "a" * 200}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "-1", "1.5", "0x10", "１", "00000000-0000"]
+)
+def test_odd_integer_ids_are_404_not_500(value, ana, dr_lee, policy, api_as):
+    api = api_as(dr_lee)
+    assert api.get(f"/api/v1/consent-policies/{value}/").status_code == 404
+    assert api.delete(f"/api/v1/clients/{ana.pk}/care-team/{value}/").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", -1, "x", None, [1], {"id": 1}])
+def test_odd_reference_values_are_400_not_500(value, ana, dr_lee, api_as):
+    api = api_as(dr_lee)
+    before = row_counts()
+    response = api.post(f"/api/v1/clients/{ana.pk}/care-team/", {"provider": value}, format="json")
+    assert response.status_code == 400, response.content
+    assert "provider" in response.json()
+    response = api.post(
+        f"/api/v1/clients/{ana.pk}/consents/",
+        {"effect": "permit", "grantee_organization": value, "categories": ["housing"]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    response = api.post(f"/api/v1/clients/{ana.pk}/consents/", {"policy": value}, format="json")
+    assert response.status_code == 400, response.content
+    assert "policy" in response.json()
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-02-30",
+        "tomorrow",
+        "2024-1-1",
+        "10000-01-01",
+        "9999-12-31T23:59:59-12:00",
+        "0001-01-01T00:00:00+14:00",
+        12,
+        ["2024-01-01"],
+        {"date": "2024-01-01"},
+        True,
+    ],
+)
+def test_bad_consent_dates_are_400(value, ana, dr_lee, api_as):
+    before = row_counts()
+    for field in ("valid_from", "expires_at"):
+        response = api_as(dr_lee).post(
+            f"/api/v1/clients/{ana.pk}/consents/",
+            {
+                "effect": "permit",
+                "grantee_sector": "housing",
+                "categories": ["housing"],
+                field: value,
+            },
+            format="json",
+        )
+        assert response.status_code == 400, (field, value, response.content)
+        assert field in response.json(), response.content
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-12:00", "2024-02-30T10:00:00Z", 12, []])
+def test_bad_entry_occurred_at_is_400(value, ana, dr_lee, api_as):
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/",
+        {"category": "housing", "kind": "note", "title": "Visit", "occurred_at": value},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "occurred_at" in response.json()
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("value", ["10000-01-01", "1990-02-30", "yesterday", 19900101, None])
+def test_bad_birth_dates_are_400(value, dr_lee, api_as):
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        "/api/v1/clients/",
+        {"given_name": "Bo", "family_name": "Chen", "birth_date": value},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "birth_date" in response.json()
+    assert row_counts() == before
+
+
+def test_nul_characters_in_text_are_400_not_500(ana, dr_lee, api_as):
+    """PostgreSQL cannot store NUL in text; the answer must be a 400 on every database."""
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/",
+        {"category": "housing", "kind": "note", "title": "a\x00b", "body": "c\x00d"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    response = api_as(dr_lee).post(
+        "/api/v1/clients/",
+        {"given_name": "B\x00o", "family_name": "Chen", "birth_date": "1990-01-01"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert row_counts() == before
