@@ -211,6 +211,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "records.models.Category",
+        "SectorEnum": "records.models.Sector",
+        "RoleEnum": "records.models.Role",
+        "EffectEnum": "consent.models.Effect",
+    },
 }
 
 # --- clinical policy settings --------------------------------------------------------
@@ -253,7 +259,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # Publishing from a request tries the broker once more, after a short pause,
+    # then gives up (the outbox row is durable): an outage costs a request well
+    # under a second, not kombu's default 2 s back-off per attempt.
     "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 # When Redis is down, publishing fails fast; the event is already in the outbox
 # and the sweep dispatches it later, so the API never waits or errors on the broker.

@@ -74,6 +74,12 @@ class Referral(models.Model):
         indexes = [
             models.Index(fields=["to_organization", "status"], name="referral_incoming"),
             models.Index(fields=["from_organization", "status"], name="referral_outgoing"),
+            # The overdue check scans referrals still waiting and not yet noticed.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="sent", overdue_noticed_at__isnull=True),
+                name="referral_awaiting_notice",
+            ),
         ]
 
 
@@ -123,6 +129,12 @@ class OutboxEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values), name="outbox_kind_valid"
             ),
+            # A referral is reported overdue once, whatever the overdue check races with.
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=Q(kind="referral_overdue"),
+                name="outbox_overdue_once",
+            ),
         ]
         indexes = [
             models.Index(
@@ -157,4 +169,9 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="inbox_recent"),
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
+                name="inbox_unread",
+            ),
         ]

@@ -6,8 +6,10 @@ If the broker is down the hand-off fails quietly and the sweep picks it up.
 """
 
 import logging
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from records.models import Client, Entry, Provider
 from referrals.models import OutboxEvent
@@ -20,9 +22,9 @@ def publish_event(
     *,
     client: Client,
     actor: Provider | None,
-    referral=None,
+    referral: Any = None,
     entry: Entry | None = None,
-    emergency_access=None,
+    emergency_access: Any = None,
     detail: dict | None = None,
 ) -> OutboxEvent:
     event = OutboxEvent.objects.create(
@@ -33,12 +35,15 @@ def publish_event(
         entry=entry,
         emergency_access=emergency_access,
         detail=detail or {},
+        # The hand-off happens right after commit; the sweep measures staleness from here.
+        dispatched_at=timezone.now(),
+        dispatch_count=1,
     )
     transaction.on_commit(lambda: dispatch_event(event.pk))
     return event
 
 
-def dispatch_event(event_id) -> None:
+def dispatch_event(event_id: Any) -> None:
     """Hand an event to the routing queue. Never raises: the outbox row is
     already durable, and the periodic sweep re-dispatches what did not arrive."""
     from referrals.tasks import deliver_event
@@ -46,4 +51,6 @@ def dispatch_event(event_id) -> None:
     try:
         deliver_event.delay(str(event_id))
     except Exception:  # broker unreachable: the sweep will retry
-        log.warning("could not dispatch outbox event %s; the sweep will retry", event_id)
+        log.warning(
+            "could not dispatch outbox event %s; the sweep will retry", event_id, exc_info=True
+        )

@@ -1,105 +1,135 @@
 """The routing queue: Celery tasks that turn outbox events into notifications.
 
 Tasks receive ids, never objects, and are idempotent: the recipients are
-computed from the care team when the event is delivered, and a unique
-constraint on (event, recipient) makes a second delivery a no-op.
+computed from the care team when the event is delivered, a unique constraint on
+(event, recipient) makes a second delivery a no-op, and the event's
+`delivered_at` is claimed with a conditional UPDATE. Email is a separate task,
+so a failing mail server never holds up or repeats in-app delivery.
 """
 
 import logging
+import smtplib
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
 from records.models import CareTeamMembership, Provider, Role
-from referrals.models import EventKind, Notification, OutboxEvent
+from referrals.models import EventKind, Notification, OutboxEvent, Referral, ReferralStatus
 
 log = logging.getLogger(__name__)
 
-_REFERRAL_STEP_KINDS = {
+_CARE_TEAM_AND_REFERRER_KINDS = {
     EventKind.REFERRAL_ACCEPTED,
     EventKind.REFERRAL_DECLINED,
     EventKind.REFERRAL_SCHEDULED,
     EventKind.REFERRAL_CANCELLED,
+    EventKind.INTAKE_REPORT,
 }
 
 
-def _care_team_provider_ids(client_id) -> QuerySet:
+def _care_team_provider_ids(client_id: Any) -> QuerySet:
     return CareTeamMembership.objects.filter(client_id=client_id, ended_at__isnull=True).values(
         "provider_id"
     )
 
 
-def _intake_of(organization_id) -> QuerySet[Provider]:
-    """An organization's intake workers and care coordinators, or all its
-    providers when it has none."""
-    providers = Provider.objects.filter(organization_id=organization_id, is_active=True)
-    intake = providers.filter(role__in=[Role.INTAKE_WORKER, Role.CARE_COORDINATOR])
-    return intake if intake.exists() else providers
+def _triage_of(organization_id: int) -> Q:
+    """Who triages an organization's incoming referrals: its intake workers and
+    care coordinators, or all its providers when it has none (decided by the
+    database in the same query, at delivery time)."""
+    triage_roles = [Role.INTAKE_WORKER, Role.CARE_COORDINATOR]
+    has_triage = Exists(
+        Provider.objects.filter(
+            organization_id=organization_id, is_active=True, role__in=triage_roles
+        )
+    )
+    return Q(organization_id=organization_id) & (Q(role__in=triage_roles) | Q(~has_triage))
 
 
 def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
-    """API.md's routing table. Never the provider whose action caused the event."""
+    """API.md's routing table, evaluated now. Never the provider whose action
+    caused the event."""
     kind = event.kind
     active = Provider.objects.filter(is_active=True)
+    referral = event.referral
     if kind == EventKind.REFERRAL_RECEIVED:
-        recipients = _intake_of(event.referral.to_organization_id)
-    elif kind in _REFERRAL_STEP_KINDS or kind == EventKind.INTAKE_REPORT:
+        recipients = active.filter(_triage_of(referral.to_organization_id))
+    elif kind in _CARE_TEAM_AND_REFERRER_KINDS:
         recipients = active.filter(
-            Q(pk__in=_care_team_provider_ids(event.client_id)) | Q(pk=event.referral.referred_by_id)
+            Q(pk__in=_care_team_provider_ids(event.client_id)) | Q(pk=referral.referred_by_id)
         )
     elif kind == EventKind.ENTRY_ADDED:
         recipients = active.filter(pk__in=_care_team_provider_ids(event.client_id))
     elif kind == EventKind.EMERGENCY_ACCESS:
-        team_orgs = CareTeamMembership.objects.filter(
+        team_organizations = CareTeamMembership.objects.filter(
             client_id=event.client_id, ended_at__isnull=True
         ).values("organization_id")
-        recipients = active.filter(organization_id__in=team_orgs, role=Role.PRIVACY_OFFICER)
-    elif kind == EventKind.REFERRAL_OVERDUE:
-        referral = event.referral
         recipients = active.filter(
-            Q(organization_id=referral.to_organization_id, role=Role.INTAKE_WORKER)
-            | Q(pk=referral.referred_by_id)
+            organization_id__in=team_organizations, role=Role.PRIVACY_OFFICER
+        )
+    elif kind == EventKind.REFERRAL_OVERDUE:
+        # The people who should have answered, and the one waiting for the answer.
+        recipients = active.filter(
+            _triage_of(referral.to_organization_id) | Q(pk=referral.referred_by_id)
         )
     else:  # pragma: no cover - guarded by the kind check constraint
         raise ValueError(f"unknown event kind {kind!r}")
     if event.actor_id is not None:
         recipients = recipients.exclude(pk=event.actor_id)
-    return recipients.distinct()
+    return recipients
 
 
-def deliver(event_id) -> int:
-    """Create the event's notifications once; return how many were new."""
+def deliver(event_id: Any) -> int:
+    """Create the event's notifications once; return how many recipients it has.
+
+    Safe to run any number of times, concurrently too: the event row is locked
+    (PostgreSQL) or the write lock taken (SQLite, IMMEDIATE), a delivered event
+    is skipped, and the unique (event, recipient) constraint absorbs the rest.
+    """
     with transaction.atomic():
         event = (
-            OutboxEvent.objects.select_for_update()
+            OutboxEvent.objects.select_for_update(of=("self",))
             .select_related("referral")
-            .filter(pk=event_id)
+            .filter(pk=event_id, delivered_at__isnull=True)
             .first()
         )
-        if event is None or event.delivered_at is not None:
+        if event is None:
             return 0
         recipient_ids = list(recipients_of(event).values_list("pk", flat=True))
-        notifications = [
-            Notification(
-                event=event,
-                recipient_id=recipient_id,
-                kind=event.kind,
-                client_id=event.client_id,
-                referral_id=event.referral_id,
-                entry_id=event.entry_id,
-                created_at=event.created_at,
-            )
-            for recipient_id in recipient_ids
-        ]
-        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-        OutboxEvent.objects.filter(pk=event.pk, delivered_at__isnull=True).update(
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    event_id=event.pk,
+                    recipient_id=recipient_id,
+                    kind=event.kind,
+                    client_id=event.client_id,
+                    referral_id=event.referral_id,
+                    entry_id=event.entry_id,
+                    created_at=event.created_at,
+                )
+                for recipient_id in recipient_ids
+            ],
+            ignore_conflicts=True,
+        )
+        claimed = OutboxEvent.objects.filter(pk=event.pk, delivered_at__isnull=True).update(
             delivered_at=timezone.now()
         )
-    return len(notifications)
+        if claimed and recipient_ids:
+            transaction.on_commit(lambda: _queue_email(event.pk))
+    return len(recipient_ids)
+
+
+def _queue_email(event_id: Any) -> None:
+    try:
+        email_notifications.delay(str(event_id))
+    except Exception:  # broker gone between delivery and now: email is best effort
+        log.warning("could not queue email for outbox event %s", event_id)
 
 
 @shared_task(name="referrals.tasks.deliver_event", ignore_result=True)
@@ -107,17 +137,98 @@ def deliver_event(event_id: str) -> int:
     return deliver(event_id)
 
 
+EMAIL_SUBJECT = "You have a new CareLink notification"
+
+
+def email_body() -> str:
+    """The same text for every notification: email is not a safe channel, so it
+    carries no name, title, reason or even the kind of event — only a link."""
+    inbox_url = f"{settings.CARELINK_BASE_URL.rstrip('/')}/inbox/"
+    return (
+        "Something new is waiting for you in CareLink.\n\n"
+        f"Sign in to read it: {inbox_url}\n\n"
+        "For the client's privacy, CareLink never sends record content by email."
+    )
+
+
+@shared_task(
+    bind=True,
+    name="referrals.tasks.email_notifications",
+    ignore_result=True,
+    max_retries=5,
+    default_retry_delay=60,
+)
+def email_notifications(self: Any, event_id: str) -> int:
+    """Email each recipient of a delivered event once.
+
+    Each notification is claimed with a conditional UPDATE on `emailed_at`
+    before sending, so a redelivered task never mails twice; a failed send
+    releases its claim and the task retries later.
+    """
+    pending = list(
+        Notification.objects.filter(event_id=event_id, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .values_list("pk", "recipient__email")
+    )
+    sent = 0
+    failed = False
+    for notification_id, address in pending:
+        claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+            emailed_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        try:
+            send_mail(EMAIL_SUBJECT, email_body(), None, [address])
+            sent += 1
+        except (smtplib.SMTPException, OSError):
+            log.warning("email for notification %s failed; will retry", notification_id)
+            Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+            failed = True
+    if failed:
+        raise self.retry()
+    return sent
+
+
 @shared_task(name="referrals.tasks.sweep_outbox", ignore_result=True)
-def sweep_outbox() -> int:
-    """Re-dispatch events still undelivered a little after their creation."""
+def sweep_outbox(batch: int = 1000) -> int:
+    """Re-dispatch events still undelivered whose last hand-off to the broker is
+    older than half a sweep interval (it failed, or its message was lost with a
+    worker). A hand-off twice is harmless: delivery is idempotent."""
     from referrals.outbox import dispatch_event
 
-    cutoff = timezone.now() - timedelta(seconds=settings.CARELINK_OUTBOX_SWEEP_SECONDS / 2)
-    pending = list(
-        OutboxEvent.objects.filter(delivered_at__isnull=True, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:1000]
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.CARELINK_OUTBOX_SWEEP_SECONDS / 2)
+    stale = Q(delivered_at__isnull=True) & (
+        Q(dispatched_at__isnull=True, created_at__lte=cutoff) | Q(dispatched_at__lte=cutoff)
     )
+    pending = list(
+        OutboxEvent.objects.filter(stale)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if not pending:
+        return 0
+    OutboxEvent.objects.filter(stale, pk__in=pending).update(dispatched_at=now)
     for event_id in pending:
         dispatch_event(event_id)
+    log.info("outbox sweep re-dispatched %d events", len(pending))
     return len(pending)
+
+
+@shared_task(name="referrals.tasks.notice_overdue_referrals", ignore_result=True)
+def notice_overdue_referrals() -> int:
+    """Referrals still `sent` past CARELINK_OVERDUE_DAYS for their urgency get one
+    `referral_overdue` notification each, however often this runs."""
+    from referrals.services import notice_overdue_referral
+
+    now = timezone.now()
+    waiting = Q()
+    for urgency, days in settings.CARELINK_OVERDUE_DAYS.items():
+        waiting |= Q(urgency=urgency, created_at__lte=now - timedelta(days=days))
+    overdue_ids = list(
+        Referral.objects.filter(waiting, status=ReferralStatus.SENT, overdue_noticed_at=None)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    return sum(notice_overdue_referral(referral_id) for referral_id in overdue_ids)

@@ -1,1 +1,35 @@
-urlpatterns: list = []
+from django.urls import path
+
+from referrals import api
+
+urlpatterns = [
+    path("referrals/", api.ReferralListView.as_view(), name="referrals"),
+    path("referrals/<str:referral_id>/", api.ReferralDetailView.as_view(), name="referral"),
+    path(
+        "referrals/<str:referral_id>/accept/",
+        api.AcceptReferralView.as_view(),
+        name="referral-accept",
+    ),
+    path(
+        "referrals/<str:referral_id>/decline/",
+        api.DeclineReferralView.as_view(),
+        name="referral-decline",
+    ),
+    path(
+        "referrals/<str:referral_id>/schedule/",
+        api.ScheduleReferralView.as_view(),
+        name="referral-schedule",
+    ),
+    path(
+        "referrals/<str:referral_id>/complete/",
+        api.CompleteReferralView.as_view(),
+        name="referral-complete",
+    ),
+    path(
+        "referrals/<str:referral_id>/cancel/",
+        api.CancelReferralView.as_view(),
+        name="referral-cancel",
+    ),
+    path("inbox/", api.InboxView.as_view(), name="inbox"),
+    path("inbox/<str:notification_id>/read/", api.InboxReadView.as_view(), name="inbox-read"),
+]

@@ -1,0 +1,334 @@
+"""REST API v1 of the referrals app: referrals (the closed loop) and the inbox.
+
+Views are thin: resolve what the caller may see through the selectors (404
+otherwise), validate input, call one service, serialize.
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carelink.api import Pagination, resolve_client
+from consent.services import record_access
+from records.models import Category, Client, Organization, Provider
+from referrals import selectors, services
+from referrals.models import Notification, Referral, ReferralStatus, Urgency
+
+# --- serializers -------------------------------------------------------------------------
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    client = serializers.SerializerMethodField()
+    from_organization_name = serializers.CharField(source="from_organization.name")
+    to_organization_name = serializers.CharField(source="to_organization.name")
+    referred_by = serializers.SerializerMethodField()
+    wait_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "client",
+            "from_organization",
+            "from_organization_name",
+            "to_organization",
+            "to_organization_name",
+            "referred_by",
+            "reason",
+            "urgency",
+            "status",
+            "created_at",
+            "accepted_at",
+            "appointment_at",
+            "completed_at",
+            "declined_at",
+            "decline_reason",
+            "cancelled_at",
+            "cancel_reason",
+            "report_entry",
+            "wait_days",
+        ]
+
+    def get_client(self, referral: Referral) -> dict:
+        # Name and birth date only: before accepting, the receiving organization
+        # is not on the care team and may not see the record (rule 1).
+        client = referral.client
+        return {
+            "id": str(client.pk),
+            "given_name": client.given_name,
+            "family_name": client.family_name,
+            "birth_date": client.birth_date.isoformat(),
+        }
+
+    def get_referred_by(self, referral: Referral) -> dict:
+        return {"id": referral.referred_by_id, "full_name": referral.referred_by.display_name}
+
+    def get_wait_days(self, referral: Referral) -> int | None:
+        return selectors.wait_days(referral)
+
+
+class ReferralCreateSerializer(serializers.Serializer):
+    to_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    reason = serializers.CharField(max_length=2_000)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    share_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices),
+        required=False,
+        allow_empty=True,
+        max_length=len(Category.values) * 2,
+    )
+
+    def validate_to_organization(self, organization: Organization) -> Organization:
+        if organization.pk == self.context["provider"].organization_id:
+            raise serializers.ValidationError("Refer to another organization than your own.")
+        return organization
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2_000)
+
+
+class ScheduleSerializer(serializers.Serializer):
+    appointment_at = serializers.DateTimeField()
+
+
+class ReportSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=20_000, allow_blank=True, required=False, default="")
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class CompleteSerializer(serializers.Serializer):
+    report = ReportSerializer()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    client = serializers.SerializerMethodField()
+    referral = serializers.UUIDField(source="referral_id", allow_null=True)
+    entry = serializers.UUIDField(source="entry_id", allow_null=True)
+    preview = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "client", "referral", "entry", "preview", "created_at", "read_at"]
+
+    def get_client(self, notification: Notification) -> dict:
+        client = notification.client
+        return {
+            "id": str(client.pk),
+            "given_name": client.given_name,
+            "family_name": client.family_name,
+        }
+
+    def get_preview(self, notification: Notification) -> str:
+        return selectors.notification_preview(notification)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _json_object(request: Request) -> dict:
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError({"detail": "Send a JSON object."})
+    return request.data
+
+
+def _choice_filter(request: Request, name: str, choices: list[str]) -> str | None:
+    """An unknown filter value is a 400 naming the parameter, never an empty list."""
+    if name not in request.query_params:
+        return None
+    value = request.query_params[name]
+    if value not in choices:
+        raise exceptions.ValidationError(
+            {name: [f'"{value}" is not valid here. Use one of: {", ".join(choices)}.']}
+        )
+    return value
+
+
+def _audit_clients(provider: Provider, clients: list[Client], action: str) -> None:
+    """Rule 7: one access event per distinct client shown, in one bulk insert."""
+    unique = list({client.pk: client for client in clients}.values())
+    record_access(provider, unique, action)
+
+
+def _referral_response(referral: Referral, code: int = status.HTTP_200_OK) -> Response:
+    return Response(ReferralSerializer(referral).data, status=code)
+
+
+def _reload(provider: Provider, referral: Referral) -> Referral:
+    return selectors.referral_for(provider, referral.pk)
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+class ReferralListView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("direction", str, enum=["incoming", "outgoing"]),
+            OpenApiParameter("status", str, enum=ReferralStatus.values),
+        ],
+        responses=ReferralSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        direction = _choice_filter(request, "direction", ["incoming", "outgoing"])
+        state = _choice_filter(request, "status", ReferralStatus.values)
+        referrals = selectors.visible_referrals(request.user)
+        if direction == "incoming":
+            referrals = referrals.filter(to_organization_id=request.user.organization_id)
+        elif direction == "outgoing":
+            referrals = referrals.filter(from_organization_id=request.user.organization_id)
+        if state:
+            referrals = referrals.filter(status=state)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(referrals, request, self)
+        _audit_clients(request.user, [r.client for r in page], "referral.list")
+        return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
+
+    @extend_schema(request=ReferralCreateSerializer, responses={201: ReferralSerializer})
+    def post(self, request: Request) -> Response:
+        data = _json_object(request)
+        if not data.get("client"):
+            raise exceptions.ValidationError({"client": ["This field is required."]})
+        # The client is resolved through the gate first: off the caller's care
+        # teams it does not exist (404), before any other validation (400).
+        client = resolve_client(request.user, data["client"])
+        serializer = ReferralCreateSerializer(data=data, context={"provider": request.user})
+        serializer.is_valid(raise_exception=True)
+        referral = services.refer_client(
+            provider=request.user, client=client, **serializer.validated_data
+        )
+        return _referral_response(_reload(request.user, referral), status.HTTP_201_CREATED)
+
+
+class ReferralDetailView(APIView):
+    @extend_schema(responses=ReferralSerializer)
+    def get(self, request: Request, referral_id: str) -> Response:
+        referral = selectors.referral_for(request.user, referral_id)
+        record_access(request.user, referral.client, "referral.read")
+        return _referral_response(referral)
+
+
+class ReferralTransitionView(APIView):
+    """Base of the transition endpoints: 404 unless the caller's organization is a
+    party to the referral; the service decides 403 (wrong side) and 409 (state)."""
+
+    input_serializer: type[serializers.Serializer] | None = None
+    # Which party may make this transition; checked before the input (403 before 400).
+    by_receiving_organization = True
+    verb = ""
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        raise NotImplementedError
+
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral = selectors.referral_for(request.user, referral_id)
+        party = (
+            referral.to_organization_id
+            if self.by_receiving_organization
+            else referral.from_organization_id
+        )
+        if request.user.organization_id != party:
+            side = "receiving" if self.by_receiving_organization else "referring"
+            raise exceptions.PermissionDenied(
+                f"Only the {side} organization may {self.verb} this referral."
+            )
+        data: dict[str, Any] = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=_json_object(request))
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        referral = self.transition(request.user, referral, data)
+        return _referral_response(_reload(request.user, referral))
+
+
+class AcceptReferralView(ReferralTransitionView):
+    verb = "accept"
+
+    @extend_schema(request=None, responses=ReferralSerializer)
+    def post(self, request: Request, referral_id: str) -> Response:
+        return super().post(request, referral_id)
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        return services.accept_referral(provider=provider, referral=referral)
+
+
+class DeclineReferralView(ReferralTransitionView):
+    verb = "decline"
+    input_serializer = ReasonSerializer
+
+    @extend_schema(request=ReasonSerializer, responses=ReferralSerializer)
+    def post(self, request: Request, referral_id: str) -> Response:
+        return super().post(request, referral_id)
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        return services.decline_referral(provider=provider, referral=referral, **data)
+
+
+class ScheduleReferralView(ReferralTransitionView):
+    verb = "schedule"
+    input_serializer = ScheduleSerializer
+
+    @extend_schema(request=ScheduleSerializer, responses=ReferralSerializer)
+    def post(self, request: Request, referral_id: str) -> Response:
+        return super().post(request, referral_id)
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        return services.schedule_referral(provider=provider, referral=referral, **data)
+
+
+class CompleteReferralView(ReferralTransitionView):
+    verb = "complete"
+    input_serializer = CompleteSerializer
+
+    @extend_schema(request=CompleteSerializer, responses=ReferralSerializer)
+    def post(self, request: Request, referral_id: str) -> Response:
+        return super().post(request, referral_id)
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        return services.complete_referral(
+            provider=provider, referral=referral, report=dict(data["report"])
+        )
+
+
+class CancelReferralView(ReferralTransitionView):
+    verb = "cancel"
+    by_receiving_organization = False
+    input_serializer = ReasonSerializer
+
+    @extend_schema(request=ReasonSerializer, responses=ReferralSerializer)
+    def post(self, request: Request, referral_id: str) -> Response:
+        return super().post(request, referral_id)
+
+    def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
+        return services.cancel_referral(provider=provider, referral=referral, **data)
+
+
+class InboxView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", str, enum=["true", "false"])],
+        responses=NotificationSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        unread = _choice_filter(request, "unread", ["true", "false"])
+        notifications = selectors.inbox(
+            request.user, unread=None if unread is None else unread == "true"
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(notifications, request, self)
+        # The inbox shows clients' names: audited like any list of clients.
+        _audit_clients(request.user, [n.client for n in page], "inbox.list")
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class InboxReadView(APIView):
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request: Request, notification_id: str) -> Response:
+        notification = selectors.notification_for(request.user, notification_id)
+        services.mark_notification_read(provider=request.user, notification=notification)
+        notification = selectors.notification_for(request.user, notification.pk)
+        return Response(NotificationSerializer(notification).data)

@@ -1,0 +1,63 @@
+"""Forms of the provider web pages for referrals (input checks only; the
+services decide who may do what and when)."""
+
+from typing import Any
+
+from django import forms
+
+from records.forms import DateTimeInput
+from records.models import Category, Organization, Provider
+from referrals.models import Urgency
+
+
+class ReferForm(forms.Form):
+    to_organization = forms.ModelChoiceField(
+        label="Refer to",
+        queryset=Organization.objects.none(),
+        empty_label="Choose an organization…",
+    )
+    urgency = forms.ChoiceField(
+        label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Reason for referral", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    share_categories = forms.MultipleChoiceField(
+        label="The client agrees to share with them",
+        choices=Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Recorded as the client's consent; withdrawn if the referral is declined or "
+        "cancelled.",
+    )
+
+    def __init__(self, *args: Any, provider: Provider, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Choosing one's own organization is refused by the service as well;
+        # leaving it out of the list just spares the user the error.
+        self.fields["to_organization"].queryset = Organization.objects.exclude(
+            pk=provider.organization_id
+        ).order_by("name")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=2_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ScheduleForm(forms.Form):
+    appointment_at = forms.DateTimeField(label="Appointment", widget=DateTimeInput)
+
+
+class CompleteForm(forms.Form):
+    title = forms.CharField(label="Report title", max_length=200)
+    category = forms.ChoiceField(
+        label="Category", choices=Category.choices, initial=Category.MENTAL_HEALTH
+    )
+    body = forms.CharField(
+        label="Intake report", max_length=20_000, required=False, widget=forms.Textarea
+    )
+
+    def report(self) -> dict:
+        return dict(self.cleaned_data)
