@@ -161,9 +161,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Before `collectstatic` has run (tests, a first start) serve the unhashed names
-# rather than failing every page.
-WHITENOISE_MANIFEST_STRICT = False
 
 # --- email: no record content ever goes by email ------------------------------------
 _email = env.email_url("EMAIL_URL", default="consolemail://")

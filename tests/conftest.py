@@ -125,3 +125,13 @@ def hospital_privacy(hospital):
 def _fast_password_hashing(settings):
     # The demo and the factories hash many passwords; PBKDF2's cost buys nothing in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    # Production serves hashed, compressed files after `collectstatic`; tests
+    # render pages straight from the source folders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
