@@ -78,11 +78,22 @@ def parse_int_id(value: Any) -> int:
     return int(text)
 
 
+NO_CLIENT = "No client found."
+
+
+def _client_pk(client_id: Any) -> uuid.UUID:
+    # A malformed id answers exactly like an unknown or invisible one.
+    try:
+        return parse_uuid(client_id)
+    except Http404:
+        raise Http404(NO_CLIENT) from None
+
+
 def resolve_client(provider: Provider, client_id: Any) -> Client:
     """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
-    client = visible_clients(provider).filter(pk=parse_uuid(client_id)).first()
+    client = visible_clients(provider).filter(pk=_client_pk(client_id)).first()
     if client is None:
-        raise Http404("No client found.")
+        raise Http404(NO_CLIENT)
     return client
 
 
@@ -102,9 +113,9 @@ class ClientScopedView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if self.allow_superuser and request.user.is_superuser:
-            client = Client.objects.filter(pk=parse_uuid(kwargs.get("client_id"))).first()
+            client = Client.objects.filter(pk=_client_pk(kwargs.get("client_id"))).first()
             if client is None:
-                raise Http404("No client found.")
+                raise Http404(NO_CLIENT)
             self.client = client
         else:
             self.client = resolve_client(request.user, kwargs.get("client_id"))

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,11 +18,10 @@ from carelink.api import (
     Pagination,
     parse_int_id,
     parse_uuid,
-    resolve_client,
 )
 from consent import services
 from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
-from consent.selectors import access_log, may_read_access_log
+from consent.selectors import access_log, may_read_access_log, visible_clients
 from consent.services import record_access
 from records.models import Category, Organization, Role, Sector
 
@@ -255,11 +254,17 @@ class ConsentListView(ClientScopedView):
 class ConsentRevokeView(APIView):
     @extend_schema(request=None, responses=DirectiveSerializer)
     def post(self, request: Request, consent_id: str) -> Response:
-        directive = ConsentDirective.objects.filter(pk=parse_uuid(consent_id)).first()
+        # A directive of a client off the caller's care teams does not exist for them:
+        # the same 404, word for word, as an unknown id.
+        directive = (
+            ConsentDirective.objects.filter(
+                pk=parse_uuid(consent_id), client__in=visible_clients(request.user)
+            )
+            .select_related("client")
+            .first()
+        )
         if directive is None:
             raise Http404("No consent directive found.")
-        # A directive of a client off the caller's care teams does not exist for them.
-        resolve_client(request.user, directive.client_id)
         services.revoke_consent(provider=request.user, directive=directive)
         return Response(
             DirectiveSerializer(directives_of(directive.client_id).get(pk=directive.pk)).data
@@ -280,7 +285,7 @@ def live_policies():
 
 
 class ConsentPolicyListView(APIView):
-    permission_classes = [IsPrivacyOfficerOrReadOnly]
+    permission_classes = [IsAuthenticated, IsPrivacyOfficerOrReadOnly]
 
     @extend_schema(responses=ConsentPolicySerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -297,7 +302,7 @@ class ConsentPolicyListView(APIView):
 
 
 class ConsentPolicyDetailView(APIView):
-    permission_classes = [IsPrivacyOfficerOrReadOnly]
+    permission_classes = [IsAuthenticated, IsPrivacyOfficerOrReadOnly]
 
     def get_policy(self, policy_id: str) -> ConsentPolicy:
         return get_object_or_404(live_policies(), pk=parse_int_id(policy_id))
@@ -308,26 +313,17 @@ class ConsentPolicyDetailView(APIView):
 
     def _save(self, request: Request, policy_id: str, partial: bool) -> Response:
         policy = self.get_policy(policy_id)
-        serializer = ConsentPolicySerializer(policy, data=request.data, partial=partial)
+        data = request.data
+        if partial:
+            if not isinstance(data, dict):
+                raise exceptions.ValidationError({"detail": "Send a JSON object."})
+            # A PATCH replaces the fields it names and the result is validated whole:
+            # under DRF's partial=True the required fields of each nested rule would be
+            # skipped, letting a rule without an effect or categories through.
+            data = {**ConsentPolicySerializer(policy).data, **data}
+        serializer = ConsentPolicySerializer(policy, data=data)
         serializer.is_valid(raise_exception=True)
-        current = ConsentPolicySerializer(policy).data
-        values = {**current, **serializer.validated_data}
-        if "rules" not in serializer.validated_data:
-            values["rules"] = [
-                {
-                    "effect": rule.effect,
-                    "grantee_organization": rule.grantee_organization,
-                    "grantee_sector": rule.grantee_sector,
-                    "categories": rule.categories,
-                }
-                for rule in policy.rules.select_related("grantee_organization")
-            ]
-        policy = services.save_consent_policy(
-            policy=policy,
-            name=values["name"],
-            description=values["description"],
-            rules=values["rules"],
-        )
+        policy = services.save_consent_policy(policy=policy, **serializer.validated_data)
         return Response(ConsentPolicySerializer(live_policies().get(pk=policy.pk)).data)
 
     @extend_schema(request=ConsentPolicySerializer, responses=ConsentPolicySerializer)
