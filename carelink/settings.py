@@ -140,6 +140,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("CARELINK_LOCKOUT_MINUTES", defaul
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("CARELINK_AXES_ENABLED", default=True)
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- i18n, static ------------------------------------------------------------------
 LANGUAGE_CODE = "en-ca"

@@ -1,0 +1,61 @@
+"""URLs of the provider web pages (the API lives under /api/v1/)."""
+
+from django.urls import path
+
+from consent import views as consent_views
+from records import views as records_views
+from referrals import views as referrals_views
+
+urlpatterns = [
+    path("", referrals_views.dashboard, name="dashboard"),
+    # clients
+    path("clients/", records_views.client_search, name="client-search"),
+    path("clients/new/", records_views.client_new, name="client-new"),
+    path("clients/<uuid:client_id>/", records_views.client_detail, name="client-detail"),
+    path("clients/<uuid:client_id>/entries/", records_views.entry_add, name="entry-add"),
+    path(
+        "clients/<uuid:client_id>/referrals/",
+        referrals_views.referral_create,
+        name="referral-create",
+    ),
+    path("clients/<uuid:client_id>/consents/", consent_views.consent_record, name="consent-record"),
+    path(
+        "clients/<uuid:client_id>/consents/policy/",
+        consent_views.consent_apply_policy,
+        name="consent-apply-policy",
+    ),
+    path(
+        "clients/<uuid:client_id>/emergency-access/",
+        consent_views.emergency_access_grant,
+        name="emergency-access",
+    ),
+    path("clients/<uuid:client_id>/access-log/", consent_views.access_log_view, name="access-log"),
+    path("consents/<uuid:consent_id>/revoke/", consent_views.consent_revoke, name="consent-revoke"),
+    # referrals and the inbox
+    path("referrals/", referrals_views.referral_list, name="referral-list"),
+    path("referrals/<uuid:referral_id>/", referrals_views.referral_detail, name="referral-detail"),
+    *[
+        path(
+            f"referrals/<uuid:referral_id>/{action}/",
+            referrals_views.referral_transition,
+            {"action": action},
+            name=f"referral-{action}",
+        )
+        for action in ("accept", "decline", "schedule", "complete", "cancel")
+    ],
+    path("inbox/", referrals_views.inbox, name="inbox"),
+    path(
+        "inbox/<uuid:notification_id>/read/",
+        referrals_views.notification_read,
+        name="notification-read",
+    ),
+    # privacy officers and organization admins
+    path("consent-policies/", consent_views.consent_policy_list, name="consent-policy-list"),
+    path("consent-policies/new/", consent_views.consent_policy_edit, name="consent-policy-new"),
+    path(
+        "consent-policies/<int:policy_id>/edit/",
+        consent_views.consent_policy_edit,
+        name="consent-policy-edit",
+    ),
+    path("providers/", records_views.provider_list, name="provider-list"),
+]

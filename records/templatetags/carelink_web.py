@@ -1,0 +1,50 @@
+"""Template helpers of the provider web pages."""
+
+from django import template
+from django.conf import settings
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag
+def asset(path: str) -> str:
+    """The URL of a static file, hashed when `collectstatic` has run.
+
+    Before it has (tests, a first start) the manifest storage cannot hash a file
+    it has not collected; serving the unhashed name keeps every page, the error
+    pages included, from failing over a stylesheet.
+    """
+    try:
+        return static(path)
+    except ValueError:
+        return f"{settings.STATIC_URL.rstrip('/')}/{path}"
+
+
+@register.filter
+def label_of(value: str, choices: object) -> str:
+    """The human label of a choice value (`"mental_health"|label_of:Category`)."""
+    return dict(choices.choices).get(value, value)  # type: ignore[attr-defined]
+
+
+@register.simple_tag
+def status_badge(status: str, label: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', status, label)
+
+
+@register.filter
+def plural_entries(count: int) -> str:
+    """'1 entry is' / '3 entries are': the withheld notice reads as a sentence."""
+    return "1 entry is" if count == 1 else f"{count} entries are"
+
+
+@register.simple_tag
+def idle_logout_seconds() -> int:
+    """The session ends this long after the last request (SESSION_SAVE_EVERY_REQUEST)."""
+    return int(settings.SESSION_COOKIE_AGE)
+
+
+@register.simple_tag
+def idle_logout_minutes() -> int:
+    return int(settings.SESSION_COOKIE_AGE) // 60
