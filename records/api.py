@@ -245,6 +245,13 @@ class ProviderCreateView(APIView):
             raise exceptions.PermissionDenied(
                 "Only system admins and organization admins may add providers."
             )
+        if not user.is_superuser and isinstance(request.data, dict):
+            # 403 before 400: another organization's admin learns nothing from validation.
+            requested = request.data.get("organization")
+            if requested is not None and str(requested) != str(user.organization_id):
+                raise exceptions.PermissionDenied(
+                    "Organization admins may add providers to their own organization only."
+                )
         serializer = ProviderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization = serializer.validated_data["organization"]
