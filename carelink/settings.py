@@ -236,6 +236,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = False
+# One queue name for the web process, the worker and beat; tests give each
+# spawned worker a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CARELINK_TASK_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
