@@ -146,8 +146,12 @@ def _require_policy_editor(request: HttpRequest) -> None:
 @require_GET
 @provider_view
 def consent_policy_list(request: HttpRequest) -> HttpResponse:
-    policies = live_policies().prefetch_related(
-        Prefetch("rules", ConsentPolicyRule.objects.select_related("grantee_organization"))
+    policies = (
+        live_policies()
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("rules", ConsentPolicyRule.objects.select_related("grantee_organization"))
+        )
     )
     return render(
         request,

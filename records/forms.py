@@ -122,8 +122,10 @@ class ProviderForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if "username" in cleaned and "password" in cleaned:
-            candidate = Provider(username=cleaned["username"], full_name=cleaned.get("full_name"))
+        if "password" in cleaned:
+            candidate = Provider(
+                username=self.data.get("username", ""), full_name=self.data.get("full_name", "")
+            )
             try:
                 validate_password(cleaned["password"], candidate)
             except ValidationError as error:
