@@ -5,7 +5,7 @@ when the CI environment variable is set: a CI run must never pass by skipping.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,24 @@ def chromium() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, live_server) -> Iterator[Callable[[], object]]:
+    """Fresh browser contexts (one per persona), all closed before the live server
+    stops, so no keep-alive request outlives the test's database."""
+    contexts = []
+
+    def _new_page():
+        context = chromium.new_context(viewport={"width": 1280, "height": 860})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        return page
+
+    yield _new_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ Run: .venv/bin/python -m pytest tests/browser -m browser
 
 import datetime
 import re
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from consent import services as consent_services
 from records import services as record_services
@@ -106,10 +107,8 @@ def story(live_server):
     return {"ana": ana, "centre": centre, "url": live_server.url, **people}
 
 
-def sign_in(browser: Browser, story: dict, username: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
+def sign_in(new_page: Callable[[], Page], story: dict, username: str) -> Page:
+    page = new_page()
     page.goto(f"{story['url']}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -118,9 +117,8 @@ def sign_in(browser: Browser, story: dict, username: str) -> Page:
     return page
 
 
-def test_wrong_password_shows_an_error(chromium, story):
-    context = chromium.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
+def test_wrong_password_shows_an_error(new_page, story):
+    page = new_page()
     page.goto(f"{story['url']}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     assert_accessible(page, "login")
@@ -130,15 +128,14 @@ def test_wrong_password_shows_an_error(chromium, story):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    context.close()
 
 
-def test_ana_referral_loop(chromium, story):
+def test_ana_referral_loop(new_page, story):
     ana = story["ana"]
     base = story["url"]
 
     # The family doctor records Ana's consent and refers her to the centre.
-    lee = sign_in(chromium, story, "dr_lee")
+    lee = sign_in(new_page, story, "dr_lee")
     lee.get_by_role("link", name="Clients").click()
     lee.get_by_label("Search by name or health card number").fill("silva")
     lee.get_by_role("link", name="Silva, Ana").click()
@@ -171,14 +168,15 @@ def test_ana_referral_loop(chromium, story):
     assert referral.urgency == "urgent"
 
     # The intake worker finds it in the queue, accepts, schedules and files the report.
-    kim = sign_in(chromium, story, "intake_kim")
+    kim = sign_in(new_page, story, "intake_kim")
     queue = kim.locator("section", has=kim.get_by_role("heading", name="Incoming referrals"))
     expect(queue).to_contain_text("Riverside Family Practice")
     queue.get_by_role("link", name="Ana Silva").click()
     expect(kim.get_by_text("the record opens to your organization when you accept")).to_be_visible()
     kim.get_by_role("button", name="Accept referral").click()
     expect(kim.locator("#referral-status")).to_have_text("Accepted")
-    appointment = (datetime.datetime.now() + datetime.timedelta(days=6)).replace(hour=10, minute=30)
+    # Six days and two hours after sending: the wait is 6 whole days.
+    appointment = datetime.datetime.now() + datetime.timedelta(days=6, hours=2)
     kim.get_by_label("Appointment").fill(appointment.strftime("%Y-%m-%dT%H:%M"))
     kim.get_by_role("button", name="Save appointment").click()
     expect(kim.locator("#referral-status")).to_have_text("Scheduled")
@@ -216,7 +214,7 @@ def test_ana_referral_loop(chromium, story):
     assert_accessible(lee, "consent policies")
 
     # The employment counsellor: the withheld notice, and no mental-health content.
-    jo = sign_in(chromium, story, "emp_jo")
+    jo = sign_in(new_page, story, "emp_jo")
     jo.goto(f"{base}/clients/{ana.pk}/")
     notice = jo.locator("#withheld-notice")
     expect(notice).to_have_text(
@@ -241,7 +239,7 @@ def test_ana_referral_loop(chromium, story):
     expect(jo.locator("#timeline")).to_contain_text("Sertraline 50 mg daily")
 
     # The centre's privacy officer reads Ana's access log.
-    pat = sign_in(chromium, story, "privacy_pat")
+    pat = sign_in(new_page, story, "privacy_pat")
     pat.goto(f"{base}/clients/{ana.pk}/")
     pat.get_by_role("link", name="Access log").click()
     log = pat.get_by_role("table")
@@ -254,7 +252,7 @@ def test_ana_referral_loop(chromium, story):
     screenshot(pat, "access-log")
 
     # The organization admin's providers page.
-    ria = sign_in(chromium, story, "admin_ria")
+    ria = sign_in(new_page, story, "admin_ria")
     ria.get_by_role("link", name="Providers").click()
     expect(ria.get_by_role("table")).to_contain_text("Dr. Daniel Lee")
     assert_accessible(ria, "providers")
