@@ -1,0 +1,301 @@
+"""The consent engine against a plain reference implementation of API.md's rules.
+
+Hypothesis builds random worlds — organizations of a few sectors, some on the
+client's care team; directives that permit or deny an organization or a sector,
+open-ended, not yet valid, expired, bounded or revoked; emergency accesses,
+active or expired, held by one provider of an organization; entries of random
+categories authored by random organizations — in the real database through the
+services, and compares `visible_clients`, `visible_entries` and `withheld_count`
+with the rules written out below in plain Python.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from consent.models import EmergencyAccess
+from consent.selectors import visible_clients, visible_entries, withheld_count
+from consent.services import grant_emergency_access, record_consent, revoke_consent
+from records import services as record_services
+
+# Few sectors and categories, so that directives, grantees and entries collide often
+# (a permit and a deny covering the same entry, a sector grant over an org grant).
+SECTORS = ["primary_care", "mental_health"]
+CATEGORIES = ["mental_health", "substance_use"]
+PROVIDERS_PER_ORG = 2
+
+# --- the world, as plain data ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Directive:
+    effect: str
+    grantee_org: int | None
+    grantee_sector: str | None
+    categories: frozenset[str]
+    window: str  # open | future | expired | bounded
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Emergency:
+    org: int
+    provider: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class World:
+    sectors: list[str]
+    on_team: list[bool]
+    directives: list[Directive]
+    emergencies: list[Emergency]
+    entries: list[tuple[int, str]]  # (authoring organization, category)
+
+
+def windows(now: datetime) -> dict[str, tuple[datetime, datetime | None]]:
+    """Far from now on purpose: nothing crosses a boundary while the test runs."""
+    day = timedelta(days=1)
+    return {
+        "open": (now - day, None),
+        "future": (now + day, None),
+        "expired": (now - 10 * day, now - day),
+        "bounded": (now - day, now + day),
+    }
+
+
+@st.composite
+def worlds(draw) -> World:
+    n_orgs = draw(st.integers(min_value=2, max_value=3))
+    sectors = draw(st.lists(st.sampled_from(SECTORS), min_size=n_orgs, max_size=n_orgs))
+    # Organization 0 registers the client, so it is always on the care team.
+    on_team = [True] + draw(st.lists(st.booleans(), min_size=n_orgs - 1, max_size=n_orgs - 1))
+    org = st.integers(min_value=0, max_value=n_orgs - 1)
+
+    @st.composite
+    def directive(draw_) -> Directive:
+        by_org = draw_(st.booleans())
+        return Directive(
+            effect=draw_(st.sampled_from(["permit", "deny"])),
+            grantee_org=draw_(org) if by_org else None,
+            grantee_sector=None if by_org else draw_(st.sampled_from(SECTORS)),
+            categories=frozenset(
+                draw_(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2))
+            ),
+            # Weighted towards active directives, so that permits and denies meet often.
+            window=draw_(st.sampled_from(["open", "open", "bounded", "future", "expired"])),
+            revoked=draw_(st.sampled_from([False, False, False, True])),
+        )
+
+    emergency = st.builds(
+        Emergency,
+        org=org,
+        provider=st.integers(min_value=0, max_value=PROVIDERS_PER_ORG - 1),
+        active=st.booleans(),
+    )
+    return World(
+        sectors=sectors,
+        on_team=on_team,
+        directives=draw(st.lists(directive(), min_size=2, max_size=8)),
+        emergencies=draw(st.lists(emergency, max_size=2)),
+        entries=draw(
+            st.lists(st.tuples(org, st.sampled_from(CATEGORIES)), min_size=3, max_size=10)
+        ),
+    )
+
+
+# --- the reference: API.md's rules 1–5, in plain Python ---------------------------------------
+
+
+def reference_client_visible(world: World, viewer_org: int) -> bool:
+    """Rule 1: P sees C while P's organization is a care-team organization of C."""
+    return world.on_team[viewer_org]
+
+
+def reference_active(directive: Directive, now: datetime) -> bool:
+    """Active = recorded, not revoked, valid_from ≤ now < expires_at (none = open-ended)."""
+    valid_from, expires_at = windows(now)[directive.window]
+    return not directive.revoked and valid_from <= now and (expires_at is None or now < expires_at)
+
+
+def reference_entry_visible(
+    world: World, viewer_org: int, viewer: int, entry: tuple[int, str], now: datetime
+) -> bool:
+    author_org, category = entry
+    # Rule 2: own organization's entries are always visible.
+    if author_org == viewer_org:
+        return True
+    # Rule 4: an unexpired emergency access of this provider (only them) lifts rule 3.
+    if any(e.active and e.org == viewer_org and e.provider == viewer for e in world.emergencies):
+        return True
+
+    # Rule 3: an active permit covers (O or O's sector, K) and no active deny does.
+    def covers(directive: Directive) -> bool:
+        return (
+            reference_active(directive, now)
+            and category in directive.categories
+            and (
+                directive.grantee_org == viewer_org
+                or directive.grantee_sector == world.sectors[viewer_org]
+            )
+        )
+
+    permitted = any(covers(d) for d in world.directives if d.effect == "permit")
+    denied = any(covers(d) for d in world.directives if d.effect == "deny")
+    return permitted and not denied
+
+
+# --- building the world in the database -----------------------------------------------------
+
+
+def build(world: World, now: datetime):
+    organizations = [
+        record_services.create_organization(name=f"Org {i}", sector=sector)
+        for i, sector in enumerate(world.sectors)
+    ]
+    providers = [
+        [
+            # No password: hashing one per provider would dominate the run time.
+            record_services.create_provider(
+                username=f"p{i}_{j}",
+                password=None,
+                full_name=f"Provider {i}.{j}",
+                organization=organization,
+                role="clinician",
+            )
+            for j in range(PROVIDERS_PER_ORG)
+        ]
+        for i, organization in enumerate(organizations)
+    ]
+    client = record_services.register_client(
+        provider=providers[0][0],
+        given_name="Property",
+        family_name="Client",
+        birth_date=now.date() - timedelta(days=365 * 30),
+    ).client
+    for i, on_team in enumerate(world.on_team):
+        if on_team:
+            record_services.add_to_care_team(client, providers[i][0])
+
+    recorder = providers[0][0]
+    for directive in world.directives:
+        valid_from, expires_at = windows(now)[directive.window]
+        created = record_consent(
+            provider=recorder,
+            client=client,
+            effect=directive.effect,
+            categories=sorted(directive.categories),
+            grantee_organization=(
+                organizations[directive.grantee_org] if directive.grantee_org is not None else None
+            ),
+            grantee_sector=directive.grantee_sector or "",
+            valid_from=valid_from,
+            expires_at=expires_at,
+        )
+        if directive.revoked:
+            revoke_consent(provider=recorder, directive=created)
+
+    for emergency in world.emergencies:
+        holder = providers[emergency.org][emergency.provider]
+        if emergency.active:
+            grant_emergency_access(provider=holder, client=client, reason="x" * 20)
+        else:
+            EmergencyAccess.objects.create(
+                client=client,
+                provider=holder,
+                organization=holder.organization,
+                reason="An emergency that is over by now.",
+                granted_at=now - timedelta(hours=9),
+                expires_at=now - timedelta(hours=5),
+            )
+
+    entries = [
+        record_services.create_entry(
+            client=client,
+            author=providers[author_org][1],
+            category=category,
+            kind="note",
+            title=f"Entry {n}",
+        )
+        for n, (author_org, category) in enumerate(world.entries)
+    ]
+    return providers, client, entries
+
+
+# Corners that random worlds reach only now and then, always checked.
+DENY_OVER_PERMIT = World(
+    sectors=["primary_care", "mental_health"],
+    on_team=[True, True],
+    directives=[
+        Directive("permit", 1, None, frozenset({"mental_health"}), "open", False),
+        Directive("deny", None, "mental_health", frozenset({"mental_health"}), "bounded", False),
+        Directive("permit", None, "mental_health", frozenset({"substance_use"}), "open", False),
+    ],
+    emergencies=[],
+    entries=[(0, "mental_health"), (0, "substance_use"), (1, "mental_health")],
+)
+WINDOWS_AND_REVOCATION = World(
+    sectors=["primary_care", "mental_health", "mental_health"],
+    on_team=[True, True, False],
+    directives=[
+        Directive("permit", 1, None, frozenset({"mental_health"}), "future", False),
+        Directive("permit", None, "mental_health", frozenset({"substance_use"}), "expired", False),
+        Directive("permit", 1, None, frozenset({"substance_use"}), "open", True),
+        Directive("deny", 1, None, frozenset({"mental_health"}), "expired", False),
+        Directive("permit", 2, None, frozenset({"mental_health", "substance_use"}), "open", False),
+    ],
+    emergencies=[],
+    entries=[(0, "mental_health"), (0, "substance_use"), (2, "mental_health")],
+)
+EMERGENCY_FOR_ONE_PROVIDER = World(
+    sectors=["primary_care", "mental_health"],
+    on_team=[True, True],
+    directives=[
+        Directive("deny", 1, None, frozenset({"mental_health", "substance_use"}), "open", False),
+    ],
+    emergencies=[Emergency(org=1, provider=0, active=True), Emergency(1, 1, False)],
+    entries=[(0, "mental_health"), (0, "substance_use")],
+)
+
+
+class Rollback(Exception):
+    """Undo one example's world, so the next starts from an empty database."""
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(world=worlds())
+@example(world=DENY_OVER_PERMIT)
+@example(world=WINDOWS_AND_REVOCATION)
+@example(world=EMERGENCY_FOR_ONE_PROVIDER)
+def test_engine_matches_the_reference(world: World):
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            providers, client, entries = build(world, now)
+            for org_index, org_providers in enumerate(providers):
+                for provider_index, provider in enumerate(org_providers):
+                    client_visible = visible_clients(provider).filter(pk=client.pk).exists()
+                    assert client_visible == reference_client_visible(world, org_index)
+                    if not client_visible:
+                        continue
+                    expected = {
+                        entry.pk
+                        for entry, spec in zip(entries, world.entries, strict=True)
+                        if reference_entry_visible(world, org_index, provider_index, spec, now)
+                    }
+                    actual = set(visible_entries(provider, client).values_list("pk", flat=True))
+                    assert actual == expected, (org_index, provider_index)
+                    assert withheld_count(provider, client) == len(entries) - len(expected)
+            raise Rollback
+    except Rollback:
+        pass
