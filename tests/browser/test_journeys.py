@@ -137,10 +137,19 @@ def test_ana_referral_loop(new_page, story):
     # The family doctor records Ana's consent and refers her to the centre.
     lee = sign_in(new_page, story, "dr_lee")
     lee.get_by_role("link", name="Clients").click()
+    expect(lee.locator("#client-results")).to_contain_text("Tran, Leo")
+    # Live search (htmx): the results narrow as one types, without submitting.
     lee.get_by_label("Search by name or health card number").fill("silva")
+    expect(lee.locator("#client-results")).not_to_contain_text("Tran, Leo")
+    expect(lee).to_have_url(re.compile(r"/clients/\?q=silva$"))
     lee.get_by_role("link", name="Silva, Ana").click()
     expect(lee.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
     expect(lee.locator("#timeline")).to_contain_text(MENTAL_HEALTH_TITLE)
+    # The timeline filter swaps the timeline only (htmx).
+    lee.get_by_label("Show category").select_option("medications")
+    expect(lee.locator("#timeline")).not_to_contain_text(MENTAL_HEALTH_TITLE)
+    expect(lee.locator("#timeline")).to_contain_text("Sertraline 50 mg daily")
+    lee.get_by_label("Show category").select_option("")
 
     lee.get_by_text("Record the client's decision").click()
     consent = lee.locator("#consent")
@@ -200,6 +209,12 @@ def test_ana_referral_loop(new_page, story):
     expect(inbox).to_contain_text(REPORT_TITLE)
     assert_accessible(lee, "dashboard")
     screenshot(lee, "dashboard")
+    # Marking one read swaps that item in place (htmx), the rest stay unread.
+    inbox.locator("li").filter(has_text="accepted the referral").get_by_role(
+        "button", name=re.compile("^Mark as read")
+    ).click()
+    expect(inbox.locator("li").filter(has_text="accepted the referral")).to_contain_text("Read")
+    expect(lee.get_by_role("heading", name="Dashboard")).to_have_count(1)
     lee.goto(f"{base}/referrals/{referral.pk}/")
     expect(lee.get_by_text("6 days", exact=True)).to_be_visible()
     screenshot(lee, "referral")
