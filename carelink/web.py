@@ -29,7 +29,11 @@ def client_or_404(provider: Provider, client_id: Any) -> Client:
 
 
 def provider_view(view: View) -> View:
-    """Sign-in required. Pages are for people; the API keeps its own auth."""
+    """Sign-in required. Pages are for people; the API keeps its own auth.
+
+    Client-scoped pages use this and let the gate answer: a system admin (no
+    organization) sees no client, so their client pages are 404, as in the API.
+    """
     return login_required(view)
 
 

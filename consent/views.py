@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carelink.web import client_or_404, organization_view, provider_view, require
+from carelink.web import client_or_404, provider_view, require
 from consent import services
 from consent.api import live_policies
 from consent.forms import (
@@ -37,7 +37,7 @@ def _consent_panel(client: Client) -> str:
 
 
 @require_POST
-@organization_view
+@provider_view
 def consent_record(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     form = DirectiveForm(request.POST)
@@ -53,7 +53,7 @@ def consent_record(request: HttpRequest, client_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@organization_view
+@provider_view
 def consent_apply_policy(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     form = ApplyPolicyForm(request.POST)
@@ -70,7 +70,7 @@ def consent_apply_policy(request: HttpRequest, client_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@organization_view
+@provider_view
 def consent_revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
     directive = ConsentDirective.objects.filter(pk=consent_id).first()
     if directive is None:
@@ -87,7 +87,7 @@ def consent_revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@organization_view
+@provider_view
 def emergency_access_grant(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     form = EmergencyAccessForm(request.POST)

@@ -16,7 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carelink.web import client_or_404, htmx_target_is, organization_view, require
+from carelink.web import (
+    client_or_404,
+    htmx_target_is,
+    organization_view,
+    provider_view,
+    require,
+)
 from consent.api import directives_of, live_policies
 from consent.forms import ApplyPolicyForm, DirectiveForm, EmergencyAccessForm
 from consent.selectors import (
@@ -123,14 +129,14 @@ def render_client_page(
 
 
 @require_GET
-@organization_view
+@provider_view
 def client_detail(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     return render_client_page(request, client)
 
 
 @require_POST
-@organization_view
+@provider_view
 def entry_add(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     form = EntryForm(request.POST)

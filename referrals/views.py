@@ -149,7 +149,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@organization_view
+@provider_view
 def referral_create(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = client_or_404(request.user, client_id)
     form = refer_form_for(request.user, request.POST)
@@ -217,7 +217,7 @@ def _referral_page(
 
 
 @require_GET
-@organization_view
+@provider_view
 def referral_detail(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     return _referral_page(request, selectors.referral_for(request.user, referral_id))
 
@@ -262,7 +262,7 @@ _TRANSITIONS: dict[str, tuple[type | None, str, Transition, str]] = {
 
 
 @require_POST
-@organization_view
+@provider_view
 def referral_transition(request: HttpRequest, referral_id: UUID, action: str) -> HttpResponse:
     referral = selectors.referral_for(request.user, referral_id)
     form_class, form_name, transition, success = _TRANSITIONS[action]
