@@ -3,7 +3,6 @@
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
-from django.utils.html import format_html
 
 register = template.Library()
 
@@ -29,8 +28,13 @@ def label_of(value: str, choices: object) -> str:
 
 
 @register.simple_tag
-def status_badge(status: str, label: str) -> str:
-    return format_html('<span class="badge badge-{}">{}</span>', status, label)
+def unread_count(provider: object) -> int:
+    """The provider's unread notifications, through the same inbox selector as the API."""
+    from referrals.selectors import inbox
+
+    if not getattr(provider, "organization_id", None):
+        return 0
+    return inbox(provider, unread=True).count()
 
 
 @register.filter

@@ -225,6 +225,9 @@ def test_ana_referral_loop(new_page, story):
     expect(lee.locator("#timeline")).to_contain_text("Intake report")
     assert_accessible(lee, "client page")
     screenshot(lee, "client")
+    lee.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
+    screenshot(lee, "client-tablet")
+    lee.set_viewport_size({"width": 1280, "height": 860})
     lee.goto(f"{base}/consent-policies/")
     assert_accessible(lee, "consent policies")
 
