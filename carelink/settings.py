@@ -4,6 +4,8 @@ The embedded default (no DATABASE_URL, no REDIS_URL) is a real deployment for a
 small clinic: SQLite in WAL mode with a busy timeout, tasks run in-process.
 """
 
+import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,6 +241,12 @@ else:
 # One queue name for the web process, the worker and beat; tests give each
 # spawned worker a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CARELINK_TASK_QUEUE", default="celery")
+if REDIS_URL and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A real worker is another process and cannot see an in-memory SQLite test
+    # database, so with a broker the test database is a file (one per test run).
+    DATABASES["default"]["TEST"].setdefault(
+        "NAME", str(Path(tempfile.gettempdir()) / f"carelink-test-{os.getpid()}.sqlite3")
+    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"

@@ -9,15 +9,16 @@ so a failing mail server never holds up or repeats in-app delivery.
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from records.models import CareTeamMembership, Provider, Role
 from referrals.models import EventKind, Notification, OutboxEvent, Referral, ReferralStatus
@@ -33,10 +34,17 @@ _CARE_TEAM_AND_REFERRER_KINDS = {
 }
 
 
-def _care_team_provider_ids(client_id: Any) -> QuerySet:
-    return CareTeamMembership.objects.filter(client_id=client_id, ended_at__isnull=True).values(
-        "provider_id"
+def _care_team_at(client_id: Any, at: datetime) -> QuerySet[CareTeamMembership]:
+    """The care team as it was when the event happened, read from the membership
+    history: a provider who joined later does not hear of earlier events, however
+    late the worker delivers them."""
+    return CareTeamMembership.objects.filter(client_id=client_id, since__lte=at).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
     )
+
+
+def _care_team_provider_ids(event: OutboxEvent) -> QuerySet:
+    return _care_team_at(event.client_id, event.created_at).values("provider_id")
 
 
 def _triage_of(organization_id: int) -> Q:
@@ -53,8 +61,8 @@ def _triage_of(organization_id: int) -> Q:
 
 
 def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
-    """API.md's routing table, evaluated now. Never the provider whose action
-    caused the event."""
+    """API.md's routing table, evaluated at delivery over the care team as it was
+    at the event. Never the provider whose action caused the event."""
     kind = event.kind
     active = Provider.objects.filter(is_active=True)
     referral = event.referral
@@ -62,14 +70,14 @@ def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
         recipients = active.filter(_triage_of(referral.to_organization_id))
     elif kind in _CARE_TEAM_AND_REFERRER_KINDS:
         recipients = active.filter(
-            Q(pk__in=_care_team_provider_ids(event.client_id)) | Q(pk=referral.referred_by_id)
+            Q(pk__in=_care_team_provider_ids(event)) | Q(pk=referral.referred_by_id)
         )
     elif kind == EventKind.ENTRY_ADDED:
-        recipients = active.filter(pk__in=_care_team_provider_ids(event.client_id))
+        recipients = active.filter(pk__in=_care_team_provider_ids(event))
     elif kind == EventKind.EMERGENCY_ACCESS:
-        team_organizations = CareTeamMembership.objects.filter(
-            client_id=event.client_id, ended_at__isnull=True
-        ).values("organization_id")
+        team_organizations = _care_team_at(event.client_id, event.created_at).values(
+            "organization_id"
+        )
         recipients = active.filter(
             organization_id__in=team_organizations, role=Role.PRIVACY_OFFICER
         )
@@ -192,11 +200,33 @@ def email_notifications(self: Any, event_id: str) -> int:
     return sent
 
 
+def routing_backlog() -> int:
+    """How many messages wait in the routing queue (0 when tasks run in-process)."""
+    from carelink.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    with app.connection_for_write() as connection:
+        try:
+            declared = connection.default_channel.queue_declare(
+                queue=app.conf.task_default_queue, passive=True
+            )
+        except ChannelError:  # Redis drops an empty list: no queue is an empty queue
+            return 0
+    return declared.message_count
+
+
 @shared_task(name="referrals.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox(batch: int = 1000) -> int:
-    """Re-dispatch events still undelivered whose last hand-off to the broker is
-    older than half a sweep interval (it failed, or its message was lost with a
-    worker). A hand-off twice is harmless: delivery is idempotent."""
+    """Re-dispatch events still undelivered whose hand-off to the broker is older
+    than half a sweep interval: the hand-off failed (broker down) or the message
+    went down with a killed worker.
+
+    While messages still wait in the queue the worker is behind, not robbed:
+    re-dispatching then would only pile duplicates on the backlog, so the sweep
+    waits for the queue to drain. A hand-off twice is harmless anyway: delivery
+    is idempotent.
+    """
     from referrals.outbox import dispatch_event
 
     now = timezone.now()
@@ -211,10 +241,16 @@ def sweep_outbox(batch: int = 1000) -> int:
     )
     if not pending:
         return 0
-    OutboxEvent.objects.filter(stale, pk__in=pending).update(dispatched_at=now)
+    backlog = routing_backlog()
+    if backlog:
+        log.info("outbox sweep: %d messages still queued; not re-dispatching yet", backlog)
+        return 0
+    OutboxEvent.objects.filter(stale, pk__in=pending).update(
+        dispatched_at=now, dispatch_count=F("dispatch_count") + 1
+    )
     for event_id in pending:
         dispatch_event(event_id)
-    log.info("outbox sweep re-dispatched %d events", len(pending))
+    log.warning("outbox sweep re-dispatched %d undelivered events", len(pending))
     return len(pending)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from carelink.celery import app as celery_app
 
@@ -112,8 +113,9 @@ class Worker:
         args += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         args += ["-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h"]
         if self.beat:
-            schedule = self.log_path.with_suffix(".beat")
-            args += ["--beat", "-s", str(schedule)]
+            # The in-memory scheduler: nothing to persist between these short-lived
+            # workers (the shelve file of the default one hit "locking protocol").
+            args += ["--beat", "--scheduler", "celery.beat:Scheduler"]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
@@ -156,12 +158,19 @@ def using_broker(broker_url: str, queue: str) -> Iterator[None]:
     conf.broker_url = broker_url
     conf.task_always_eager = False
     conf.task_default_queue = queue
-    celery_app.pool.force_close_all()
+    _reset_connection_pools()
     try:
         yield
     finally:
         conf.broker_url, conf.task_always_eager, conf.task_default_queue = saved
-        celery_app.pool.force_close_all()
+        _reset_connection_pools()
+
+
+def _reset_connection_pools() -> None:
+    """Forget pooled broker connections, so the next publish uses the current URL."""
+    kombu_pools.reset()  # closes and forgets every pooled connection and producer
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def redis_ping(url: str) -> bool:
@@ -229,7 +238,7 @@ def spawn_worker(tmp_path, worker_queue) -> Iterator[Callable[..., Worker]]:
 
 
 @pytest.fixture
-def celery_worker(spawn_worker, worker_queue) -> Iterator[Worker]:
+def routing_worker(spawn_worker, worker_queue) -> Iterator[Worker]:
     """A worker with beat (sweep every second) on the shared Redis, and this
     process publishing to the same queue."""
     url = os.environ["REDIS_URL"]
