@@ -54,7 +54,20 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         )
     elif isinstance(exc, IntegrityError):
         exc = Conflict("This change conflicts with the current state; reload and try again.")
+    elif isinstance(exc, RecursionError) and _raised_by_a_parser(exc):
+        # json raises RecursionError, not ValueError, on very deeply nested input,
+        # and DRF's parsers turn only ValueError into a 400.
+        exc = exceptions.ParseError("JSON parse error - the body is nested too deeply.")
     return drf_exception_handler(exc, context)
+
+
+def _raised_by_a_parser(exc: BaseException) -> bool:
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename.endswith("rest_framework/parsers.py"):
+            return True
+        trace = trace.tb_next
+    return False
 
 
 def parse_uuid(value: Any) -> uuid.UUID:

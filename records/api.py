@@ -4,6 +4,7 @@ care teams and entries. Serializers validate input; services do the writes."""
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -71,7 +72,7 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(max_length=100)
+    username = serializers.CharField(max_length=100, validators=[UnicodeUsernameValidator()])
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
@@ -202,7 +203,20 @@ class EntrySerializer(serializers.ModelSerializer):
             return {}
         if not isinstance(value, dict):
             raise serializers.ValidationError('Give a JSON object, e.g. {"phq9": 17}.')
+        if _contains_nul(value):
+            # PostgreSQL's jsonb cannot store U+0000; refuse it on every database alike.
+            raise serializers.ValidationError("Text in data may not contain NUL characters.")
         return value
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
 
 
 def entries_for(provider: Provider, client: Client):
@@ -282,6 +296,9 @@ class ClientListView(APIView):
             raise exceptions.ValidationError(
                 {"q": ["Ensure this field has no more than 200 characters."]}
             )
+        if "\x00" in query:
+            # PostgreSQL refuses NUL in a query; answer alike on every database.
+            raise exceptions.ValidationError({"q": ["Null characters are not allowed."]})
         paginator = Pagination()
         page = paginator.paginate_queryset(search_clients(request.user, query), request, self)
         record_access(request.user, page, "client.search" if query else "client.list")

@@ -247,3 +247,54 @@ def test_nul_characters_in_text_are_400_not_500(ana, dr_lee, api_as):
     )
     assert response.status_code == 400, response.content
     assert row_counts() == before
+
+
+def test_deeply_nested_json_is_400(ana, dr_lee, api_as):
+    body = b'{"category": "housing", "kind": "note", "title": "x", "data": '
+    body += b"[" * 100_000 + b"]" * 100_000 + b"}"
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize(
+    "data", [{"k\x00": "v"}, {"k": "v\x00"}, {"k": ["a", {"b": "\x00"}]}, {"x": 1e999}]
+)
+def test_entry_data_that_postgres_cannot_store_is_400(data, ana, dr_lee, api_as):
+    import json
+
+    body = json.dumps({"category": "housing", "kind": "note", "title": "x", "data": data}).encode()
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert row_counts() == before
+
+
+def test_usernames_follow_django_rules(sysadmin, family_practice, api_as):
+    response = api_as(sysadmin).post(
+        "/api/v1/providers/",
+        {
+            "username": "bad user/!",
+            "password": "a long and unusual passphrase",
+            "full_name": "X",
+            "organization": family_practice.pk,
+            "role": "clinician",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not Provider.objects.filter(username="bad user/!").exists()
+
+
+@pytest.mark.parametrize("text", ["\x00", "ana\x00", "%00"])
+def test_nul_in_query_parameters_is_not_500(text, ana, dr_lee, api_as):
+    response = api_as(dr_lee).get("/api/v1/clients/", {"q": text})
+    assert response.status_code == (400 if "\x00" in text else 200)
+    response = api_as(dr_lee).get(f"/api/v1/clients/{ana.pk}/entries/", {"category": text})
+    assert response.status_code == 400
