@@ -2,12 +2,13 @@
 client-scoped endpoint goes through before anything else."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -35,6 +36,21 @@ class Pagination(PageNumberPagination):
                 "results": data,
             }
         )
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A timestamp that also fits once converted to UTC, as the database stores it.
+
+    DRF accepts e.g. 9999-12-31T23:59:59 local time, whose conversion overflows
+    (a 500 at save, or inside DRF itself); here it is a 400 like any bad date."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            parsed = super().to_internal_value(value)
+            parsed.astimezone(UTC)
+        except OverflowError:
+            self.fail("overflow")
+        return parsed
 
 
 class Conflict(exceptions.APIException):

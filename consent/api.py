@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carelink.api import (
+    BoundedDateTimeField,
     ClientScopedView,
     Pagination,
     parse_int_id,
@@ -28,7 +29,7 @@ from records.models import Category, Organization, Role, Sector
 # --- fields and serializers ---------------------------------------------------------------
 
 
-class DateOrDateTimeField(serializers.DateTimeField):
+class DateOrDateTimeField(BoundedDateTimeField):
     """Accepts a timestamp, or a plain date meaning the start of that day locally."""
 
     def to_internal_value(self, value: Any) -> datetime:
@@ -37,7 +38,8 @@ class DateOrDateTimeField(serializers.DateTimeField):
                 day = date.fromisoformat(value)
             except ValueError:
                 self.fail("invalid", format="YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss][+HH:MM]")
-            return timezone.make_aware(datetime.combine(day, time.min))
+            # Naive: the parent makes it aware in the current (the clinic's) time zone.
+            value = datetime.combine(day, time.min)
         return super().to_internal_value(value)
 
 

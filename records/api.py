@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carelink.api import (
+    BoundedDateTimeField,
     ClientScopedView,
     Pagination,
     parse_int_id,
@@ -174,7 +175,7 @@ class EntrySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=EntryKind.choices)
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=20_000, allow_blank=True, required=False, default="")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = BoundedDateTimeField(required=False)
     data = serializers.JSONField(required=False, default=dict)
     author = ProviderRefSerializer(read_only=True)
     organization = OrganizationRefSerializer(read_only=True)

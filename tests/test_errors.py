@@ -180,6 +180,7 @@ def test_odd_reference_values_are_400_not_500(value, ana, dr_lee, api_as):
         "2024-1-1",
         "10000-01-01",
         "9999-12-31T23:59:59-12:00",
+        "9999-12-31T23:59:59",
         "0001-01-01T00:00:00+14:00",
         12,
         ["2024-01-01"],
@@ -205,7 +206,10 @@ def test_bad_consent_dates_are_400(value, ana, dr_lee, api_as):
     assert row_counts() == before
 
 
-@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-12:00", "2024-02-30T10:00:00Z", 12, []])
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59", "2024-02-30T10:00:00Z", 12, []],
+)
 def test_bad_entry_occurred_at_is_400(value, ana, dr_lee, api_as):
     before = row_counts()
     response = api_as(dr_lee).post(
@@ -298,3 +302,40 @@ def test_nul_in_query_parameters_is_not_500(text, ana, dr_lee, api_as):
     assert response.status_code == (400 if "\x00" in text else 200)
     response = api_as(dr_lee).get(f"/api/v1/clients/{ana.pk}/entries/", {"category": text})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "9999-12-31T23:00:00+00:00", "0001-01-01"])
+def test_extreme_but_valid_dates_are_kept_and_listed(value, ana, dr_lee, api_as):
+    api = api_as(dr_lee)
+    response = api.post(
+        f"/api/v1/clients/{ana.pk}/consents/",
+        {
+            "effect": "permit",
+            "grantee_sector": "housing",
+            "categories": ["housing"],
+            "valid_from": "2020-01-01",
+            "expires_at": value,
+        }
+        if value > "2020"
+        else {
+            "effect": "permit",
+            "grantee_sector": "housing",
+            "categories": ["housing"],
+            "valid_from": value,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    response = api.post(
+        f"/api/v1/clients/{ana.pk}/entries/",
+        {
+            "category": "housing",
+            "kind": "note",
+            "title": "x",
+            "occurred_at": value + ("T00:00:00" if len(value) == 10 else ""),
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert api.get(f"/api/v1/clients/{ana.pk}/consents/").status_code == 200
+    assert api.get(f"/api/v1/clients/{ana.pk}/entries/").status_code == 200
