@@ -363,7 +363,11 @@ class CareTeamMemberView(ClientScopedView):
             active_care_team(self.client), provider_id=parse_int_id(provider_id)
         )
         provider = membership.provider
-        if provider.organization_id != request.user.organization_id:
+        # Themself, or a colleague of the organization they are on the case for.
+        if (
+            provider.pk != request.user.pk
+            and membership.organization_id != request.user.organization_id
+        ):
             raise exceptions.PermissionDenied(
                 "Only the provider or a colleague of the same organization may remove them."
             )

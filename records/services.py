@@ -101,15 +101,20 @@ def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> Ca
 def leave_care_team(*, actor: Provider, client: Client, provider: Provider) -> None:
     """End the membership (kept in history). An organization whose last provider
     leaves loses access to the client."""
-    updated = CareTeamMembership.objects.filter(
+    memberships = CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
-    ).update(ended_at=timezone.now())
-    if not updated:
+    )
+    # The organization the provider joined for, which is not their current one if
+    # they have moved since: that organization's access is what may end now.
+    organization_ids = set(memberships.values_list("organization_id", flat=True))
+    if not memberships.update(ended_at=timezone.now()):
         raise TransitionNotAllowed("This provider is not on the care team.")
     record_access(actor, client, "care_team.remove")
-    organization = provider.organization
-    if not _organization_still_on_team(client, organization.pk):
-        remove_perm(ACCESS_CLIENT_PERMISSION, organization.group, client)
+    for organization in Organization.objects.filter(pk__in=organization_ids).select_related(
+        "group"
+    ):
+        if not _organization_still_on_team(client, organization.pk):
+            remove_perm(ACCESS_CLIENT_PERMISSION, organization.group, client)
 
 
 @dataclass(frozen=True)

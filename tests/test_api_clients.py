@@ -286,3 +286,37 @@ def test_removing_someone_not_on_the_team_is_404(ana, dr_lee, outsider, family_p
     assert lee.delete(f"{care_team_url(ana)}{dr_lee.pk}/").status_code == 204
     # Leaving twice: the membership is no longer active, so there is nothing to remove.
     assert lee.delete(f"{care_team_url(ana)}{dr_lee.pk}/").status_code == 404
+
+
+def test_provider_who_moved_organization_leaves_for_the_organization_they_joined_for(
+    ana, emp_jo, employment_service, hospital, api_as
+):
+    """emp_jo joined Ana's case for the employment service, then moved to the
+    hospital. When they leave, the employment service (whose last provider they
+    were) loses access; the hospital never had it."""
+    from records.services import sync_provider_group
+
+    colleague = ProviderFactory(organization=employment_service)
+    emp_jo.organization = hospital
+    emp_jo.save()
+    sync_provider_group(emp_jo)
+    # Their old colleague may remove them: they are on the case for the employment service.
+    response = api_as(colleague).delete(f"{care_team_url(ana)}{emp_jo.pk}/")
+    assert response.status_code == 204
+    assert employment_service.group not in get_groups_with_perms(ana)
+    assert api_as(colleague).get(f"{CLIENTS}{ana.pk}/").status_code == 404
+    assert api_as(emp_jo).get(f"{CLIENTS}{ana.pk}/").status_code == 404
+
+
+def test_moved_provider_may_remove_themself(ana, emp_jo, employment_service, hospital, api_as):
+    from records.services import sync_provider_group
+
+    emp_jo.organization = hospital
+    emp_jo.save()
+    sync_provider_group(emp_jo)
+    from records.services import leave_care_team
+
+    # Through the service (the API would 404: the hospital does not see Ana).
+    leave_care_team(actor=emp_jo, client=ana, provider=emp_jo)
+    assert employment_service.group not in get_groups_with_perms(ana)
+    assert hospital.group not in get_groups_with_perms(ana)
