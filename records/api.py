@@ -375,20 +375,23 @@ class CareTeamMemberView(ClientScopedView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def parse_category_filter(request: Request) -> str | None:
-    """`?category=` must name a category: an unknown value is a 400, not an empty list."""
+def parse_category_filter(request: Request) -> list[str] | None:
+    """`?category=` must name categories (repeat it for several): an unknown value
+    is a 400, not an empty list, and is never silently dropped."""
     if "category" not in request.query_params:
         return None
-    value = request.query_params["category"]
-    if value not in Category.values:
+    values = request.query_params.getlist("category")
+    unknown = [value for value in values if value not in Category.values]
+    if unknown:
         raise exceptions.ValidationError(
             {
                 "category": [
                     f'"{value}" is not a category. Use one of: {", ".join(Category.values)}.'
+                    for value in unknown
                 ]
             }
         )
-    return value
+    return values
 
 
 class EntryListView(ClientScopedView):
@@ -405,10 +408,10 @@ class EntryListView(ClientScopedView):
         )
     )
     def get(self, request: Request, client_id: str) -> Response:
-        category = parse_category_filter(request)
+        categories = parse_category_filter(request)
         entries = entries_for(request.user, self.client)
-        if category:
-            entries = entries.filter(category=category)
+        if categories is not None:
+            entries = entries.filter(category__in=categories)
         withheld = withheld_count(request.user, self.client)
         response, _ = self.paginate(entries, EntrySerializer, withheld_count=withheld)
         record_access(request.user, self.client, "entry.list")

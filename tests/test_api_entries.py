@@ -194,3 +194,16 @@ def test_pagination(ana, dr_lee, api_as):
     assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
     page2 = api_as(dr_lee).get(page["next"]).json()
     assert len(page2["results"]) == 1 and page2["previous"]
+
+
+def test_repeated_category_filter(ana, dr_lee, api_as):
+    for category in ("housing", "employment", "social"):
+        create_entry(client=ana, author=dr_lee, category=category, kind="note", title=category)
+    api = api_as(dr_lee)
+    page = api.get(f"{entries_url(ana)}?category=housing&category=social").json()
+    assert sorted(e["category"] for e in page["results"]) == ["housing", "social"]
+    # An unknown value is a 400 wherever it appears, never silently ignored.
+    for query in ("?category=astrology&category=housing", "?category=housing&category=astrology"):
+        response = api.get(f"{entries_url(ana)}{query}")
+        assert response.status_code == 400
+        assert "category" in response.json()
