@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import ChannelError
@@ -93,44 +93,72 @@ def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
     return recipients
 
 
-def deliver(event_id: Any) -> int:
-    """Create the event's notifications once; return how many recipients it has.
+# Under a burst, one delivery also takes up to this many other waiting events
+# into its transaction: one commit instead of one each, and the backlog's
+# later messages find their events done (see docs/performance.md).
+DELIVERY_BATCH = 50
 
-    Safe to run any number of times, concurrently too: the event row is locked
-    (PostgreSQL) or the write lock taken (SQLite, IMMEDIATE), a delivered event
-    is skipped, and the unique (event, recipient) constraint absorbs the rest.
+
+def deliver(event_id: Any, batch: int = DELIVERY_BATCH) -> int:
+    """Create the notifications of this event, and of other undelivered ones up
+    to `batch` events in all, once each; return how many notifications that made.
+
+    Safe to run any number of times, concurrently too: the events are locked
+    (PostgreSQL: this one waits, the others are skipped when another delivery
+    holds them) or the write lock is taken (SQLite, IMMEDIATE); a delivered
+    event is skipped; `delivered_at` is claimed with a conditional UPDATE; and
+    the unique (event, recipient) constraint absorbs anything else.
     """
     with transaction.atomic():
-        event = (
-            OutboxEvent.objects.select_for_update(of=("self",))
-            .select_related("referral")
-            .filter(pk=event_id, delivered_at__isnull=True)
-            .first()
-        )
-        if event is None:
+        _relax_commit_durability()
+        waiting = OutboxEvent.objects.select_related("referral").filter(delivered_at__isnull=True)
+        event = waiting.select_for_update(of=("self",)).filter(pk=event_id).first()
+        events = [event] if event is not None else []
+        if batch > 1:
+            # Even when this message's event is done already (an earlier batch
+            # took it), later ones may wait behind it in the queue: take them now.
+            events += list(
+                waiting.select_for_update(of=("self",), skip_locked=True)
+                .exclude(pk=event_id)
+                .order_by("created_at")[: batch - len(events)]
+            )
+        if not events:
             return 0
-        recipient_ids = list(recipients_of(event).values_list("pk", flat=True))
-        Notification.objects.bulk_create(
-            [
+        notifications = []
+        emailed = []
+        for each in events:
+            recipients = list(recipients_of(each).values_list("pk", "email"))
+            notifications += [
                 Notification(
-                    event_id=event.pk,
+                    event_id=each.pk,
                     recipient_id=recipient_id,
-                    kind=event.kind,
-                    client_id=event.client_id,
-                    referral_id=event.referral_id,
-                    entry_id=event.entry_id,
-                    created_at=event.created_at,
+                    kind=each.kind,
+                    client_id=each.client_id,
+                    referral_id=each.referral_id,
+                    entry_id=each.entry_id,
+                    created_at=each.created_at,
                 )
-                for recipient_id in recipient_ids
-            ],
-            ignore_conflicts=True,
-        )
-        claimed = OutboxEvent.objects.filter(pk=event.pk, delivered_at__isnull=True).update(
-            delivered_at=timezone.now()
-        )
-        if claimed and recipient_ids:
-            transaction.on_commit(lambda: _queue_email(event.pk))
-    return len(recipient_ids)
+                for recipient_id, _ in recipients
+            ]
+            if any(email for _, email in recipients):
+                emailed.append(each.pk)
+        Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+        claimed = OutboxEvent.objects.filter(
+            pk__in=[each.pk for each in events], delivered_at__isnull=True
+        ).update(delivered_at=timezone.now())
+        if claimed:
+            for pk in emailed:
+                transaction.on_commit(lambda pk=pk: _queue_email(pk))
+    return len(notifications)
+
+
+def _relax_commit_durability() -> None:
+    """PostgreSQL: do not wait for this transaction's WAL flush. Losing it in a
+    database crash loses the notifications and the `delivered_at` claim
+    together, so the sweep simply delivers the event again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _queue_email(event_id: Any) -> None:
