@@ -339,3 +339,26 @@ def test_extreme_but_valid_dates_are_kept_and_listed(value, ana, dr_lee, api_as)
     assert response.status_code == 201, response.content
     assert api.get(f"/api/v1/clients/{ana.pk}/consents/").status_code == 200
     assert api.get(f"/api/v1/clients/{ana.pk}/entries/").status_code == 200
+
+
+def test_every_api_endpoint_but_the_token_needs_credentials(ana, policy, directive):
+    """Walks the URL resolver: whatever exists under /api/v1/ (referrals and inbox
+    included) answers 401 without credentials or with a bad token, and changes nothing."""
+    from rest_framework.test import APIClient
+
+    from tests.test_client_scoped_404 import ROUTE_PARAM, api_routes
+
+    values = {"client_id": ana.pk, "policy_id": policy.pk, "consent_id": directive.pk}
+    before = row_counts()
+    checked = 0
+    for route, methods in api_routes().items():
+        if route == "auth/token/":
+            continue
+        path = "/api/v1/" + ROUTE_PARAM.sub(lambda m: str(values.get(m.group(1), 1)), route)
+        for method in methods:
+            for api in (APIClient(), APIClient(HTTP_AUTHORIZATION="Token nope")):
+                response = getattr(api, method)(path, {}, format="json")
+                assert response.status_code == 401, (method, path, response.status_code)
+                checked += 1
+    assert checked >= 2 * 20
+    assert row_counts() == before
