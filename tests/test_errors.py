@@ -362,3 +362,24 @@ def test_every_api_endpoint_but_the_token_needs_credentials(ana, policy, directi
                 checked += 1
     assert checked >= 2 * 20
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_no_endpoint_answers_500_to_a_bad_body(
+    body, ana, dr_lee, privacy_pat, sysadmin, policy, directive, api_as
+):
+    """Walks the URL resolver: every writing method of every route under /api/v1/,
+    for a care-team clinician, a privacy officer and a system admin."""
+    from tests.test_client_scoped_404 import ROUTE_PARAM, api_routes
+
+    values = {"client_id": ana.pk, "policy_id": policy.pk, "consent_id": directive.pk}
+    before = row_counts()
+    for route, methods in api_routes().items():
+        path = "/api/v1/" + ROUTE_PARAM.sub(lambda m: str(values.get(m.group(1), 1)), route)
+        for method in methods & {"post", "put", "patch"}:
+            for caller in (dr_lee, privacy_pat, sysadmin):
+                response = getattr(api_as(caller), method)(
+                    path, data=body, content_type="application/json"
+                )
+                assert response.status_code < 500, (method, path, response.status_code)
+    assert row_counts()["Entry"] == before["Entry"]
