@@ -1,6 +1,6 @@
 """Consent directives, consent policies and emergency access through API v1."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, EmergencyAccess
 from consent.services import save_consent_policy
 from records.services import create_entry
+from referrals.models import OutboxEvent
 from tests.factories import ProviderFactory
 
 
@@ -465,6 +466,11 @@ def test_emergency_access_lifts_rule_3_for_that_provider_only(
     hours = timedelta(hours=settings.CARELINK_EMERGENCY_ACCESS_HOURS)
     assert before + hours <= expires <= timezone.now() + hours
     assert hours == timedelta(hours=4)
+    assert datetime.fromisoformat(body["expires_at"]) == expires
+    # The privacy officers hear of it through the routing queue's outbox.
+    assert OutboxEvent.objects.filter(
+        kind="emergency_access", client=ana, actor=emp_jo, emergency_access_id=body["id"]
+    ).exists()
 
     assert jo.get(f"{entries_url(ana)}{mh_note.pk}/").status_code == 200
     listing = jo.get(entries_url(ana)).json()
@@ -506,7 +512,16 @@ def test_expired_emergency_access_lifts_nothing(ana, emp_jo, mh_note, api_as):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"reason": "too short"}, {"reason": " " * 30}, {"reason": "r" * 2001}, {"reason": None}],
+    [
+        {},
+        {"reason": "too short"},
+        {"reason": "r" * 19},
+        {"reason": " " * 30},
+        {"reason": "   nineteen chars!!   "},
+        {"reason": "r" * 2001},
+        {"reason": None},
+        {"reason": ["a list of reasons that is long"]},
+    ],
 )
 def test_emergency_access_reason_rules(payload, ana, emp_jo, api_as):
     response = api_as(emp_jo).post(
@@ -525,3 +540,9 @@ def test_emergency_access_off_care_team_or_superuser_is_404(ana, outsider, sysad
         )
         assert response.status_code == 404
     assert not EmergencyAccess.objects.exists()
+
+
+def test_emergency_access_reason_limits_are_inclusive(ana, emp_jo, api_as):
+    url = f"/api/v1/clients/{ana.pk}/emergency-access/"
+    assert api_as(emp_jo).post(url, {"reason": "r" * 20}, format="json").status_code == 201
+    assert api_as(emp_jo).post(url, {"reason": "r" * 2000}, format="json").status_code == 201
