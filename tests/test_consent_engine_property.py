@@ -5,8 +5,9 @@ client's care team; directives that permit or deny an organization or a sector,
 open-ended, not yet valid, expired, bounded or revoked; emergency accesses,
 active or expired, held by one provider of an organization; entries of random
 categories authored by random organizations — in the real database through the
-services, and compares `visible_clients`, `visible_entries` and `withheld_count`
-with the rules written out below in plain Python.
+services, and compares `visible_clients`, `visible_entries`,
+`visible_entries_anywhere` and `withheld_count` with the rules written out below
+in plain Python.
 """
 
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from consent.models import EmergencyAccess
-from consent.selectors import visible_clients, visible_entries, withheld_count
+from consent.selectors import (
+    visible_clients,
+    visible_entries,
+    visible_entries_anywhere,
+    withheld_count,
+)
 from consent.services import grant_emergency_access, record_consent, revoke_consent
 from records import services as record_services
 
@@ -286,7 +292,10 @@ def test_engine_matches_the_reference(world: World):
                 for provider_index, provider in enumerate(org_providers):
                     client_visible = visible_clients(provider).filter(pk=client.pk).exists()
                     assert client_visible == reference_client_visible(world, org_index)
+                    anywhere = set(visible_entries_anywhere(provider).values_list("pk", flat=True))
                     if not client_visible:
+                        # Rule 1 first: nothing of an invisible client, on any path.
+                        assert anywhere == set()
                         continue
                     expected = {
                         entry.pk
@@ -295,6 +304,7 @@ def test_engine_matches_the_reference(world: World):
                     }
                     actual = set(visible_entries(provider, client).values_list("pk", flat=True))
                     assert actual == expected, (org_index, provider_index)
+                    assert anywhere == expected
                     assert withheld_count(provider, client) == len(entries) - len(expected)
             raise Rollback
     except Rollback:
