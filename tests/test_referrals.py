@@ -661,3 +661,21 @@ def test_sweep_delivers_what_the_broker_never_got(team, dr_lee, housing, intake_
     assert recipients("referral_received") == {"intake_hal": 1, "coord_cy": 1}
     assert deliver(event.pk) == 0
     assert sweep_outbox.apply().get() == 0
+
+
+def test_admin_shows_routing_state_but_no_client(
+    team, dr_lee, housing, api_as, routed, django_user_model, client
+):
+    refer(api_as, routed, dr_lee, team, housing)
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw-root-12")
+    client.force_login(root)
+    listing = client.get("/admin/referrals/outboxevent/")
+    assert listing.status_code == 200
+    assert b"referral_received" in listing.content or b"Referral received" in listing.content
+    event = OutboxEvent.objects.get()
+    detail = client.get(f"/admin/referrals/outboxevent/{event.pk}/change/")
+    assert detail.status_code == 200
+    for page in (listing, detail):
+        assert b"Silva" not in page.content and b"CBT" not in page.content
+    assert client.get("/admin/referrals/referral/").status_code == 404
+    assert client.get("/admin/referrals/notification/").status_code == 404
