@@ -679,3 +679,58 @@ def test_admin_shows_routing_state_but_no_client(
         assert b"Silva" not in page.content and b"CBT" not in page.content
     assert client.get("/admin/referrals/referral/").status_code == 404
     assert client.get("/admin/referrals/notification/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_accept_and_decline_exactly_one_wins(
+    team, dr_lee, intake_hal, coord_cy, housing
+):
+    """Two real transactions racing on one `sent` referral (both need `sent`):
+    the conditional UPDATE lets exactly one through; the other gets a 409-kind
+    error."""
+    import threading
+
+    from django.db import connections
+
+    from consent.services import TransitionNotAllowed
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("threads need a file-based or PostgreSQL test database")
+    referral = services.refer_client(
+        provider=dr_lee, client=team, to_organization=housing, reason="r", urgency="urgent"
+    )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def race(name, transition):
+        try:
+            barrier.wait(timeout=10)
+            transition(Referral.objects.get(pk=referral.pk))
+            outcomes.append(name)
+        except TransitionNotAllowed:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(
+            target=race,
+            args=("accepted", lambda r: services.accept_referral(provider=intake_hal, referral=r)),
+        ),
+        threading.Thread(
+            target=race,
+            args=(
+                "declined",
+                lambda r: services.decline_referral(provider=coord_cy, referral=r, reason="x"),
+            ),
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) in (["accepted", "refused"], ["declined", "refused"])
+    status = Referral.objects.get(pk=referral.pk).status
+    assert status == next(o for o in outcomes if o != "refused")
+    kinds = set(OutboxEvent.objects.values_list("kind", flat=True))
+    assert len(kinds & {"referral_accepted", "referral_declined"}) == 1
