@@ -29,7 +29,8 @@ install: $(STAMP)
 
 demo: $(STAMP) .env
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
-	$(BIN)/python manage.py load_demo
+	@# The stories raise notifications; their emails need not flood the terminal.
+	EMAIL_URL=dummymail:// $(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py print_demo_logins
 	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:8000 \
@@ -43,6 +44,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
+	elif command -v docker-compose >/dev/null; then docker-compose config --quiet; fi
 
 test: lint
 	$(BIN)/python -m pytest

@@ -336,6 +336,7 @@ class ConsentPolicyDetailView(APIView):
     def patch(self, request: Request, policy_id: str) -> Response:
         return self._save(request, policy_id, partial=True)
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, policy_id: str) -> Response:
         services.archive_consent_policy(self.get_policy(policy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

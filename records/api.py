@@ -358,6 +358,7 @@ class CareTeamView(ClientScopedView):
 
 
 class CareTeamMemberView(ClientScopedView):
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, client_id: str, provider_id: str) -> Response:
         membership = get_object_or_404(
             active_care_team(self.client), provider_id=parse_int_id(provider_id)
@@ -428,7 +429,7 @@ class EntryListView(ClientScopedView):
 
 
 class EntryDetailView(ClientScopedView):
-    @extend_schema(responses=EntrySerializer)
+    @extend_schema(operation_id="v1_clients_entries_read", responses=EntrySerializer)
     def get(self, request: Request, client_id: str, entry_id: str) -> Response:
         entry = get_object_or_404(entries_for(request.user, self.client), pk=parse_uuid(entry_id))
         record_access(request.user, self.client, "entry.read")
