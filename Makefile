@@ -33,6 +33,8 @@ demo: $(STAMP) .env
 	EMAIL_URL=dummymail:// $(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py print_demo_logins
+	@# Beat's schedule (outbox sweep, overdue referrals) runs beside the web server.
+	$(BIN)/python manage.py run_periodic_tasks & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:8000 \
 		--workers 2 --threads 4 --access-logfile - --error-logfile -
 
