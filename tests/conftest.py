@@ -39,6 +39,11 @@ def hospital(db):
 
 
 @pytest.fixture
+def housing(db):
+    return OrganizationFactory(name="Harbour Supportive Housing", sector="housing")
+
+
+@pytest.fixture
 def dr_lee(family_practice):
     return ProviderFactory(
         username="dr_lee", full_name="Dr. Daniel Lee", organization=family_practice
@@ -62,6 +67,18 @@ def emp_jo(employment_service):
 @pytest.fixture
 def outsider(hospital):
     return ProviderFactory(username="outsider", full_name="Olive Outsider", organization=hospital)
+
+
+@pytest.fixture
+def intake_hal(housing):
+    """The housing program's intake worker: not on Ana's case until a referral is accepted."""
+    return ProviderFactory(
+        username="intake_hal",
+        full_name="Hal Intake",
+        organization=housing,
+        role="intake_worker",
+        email="hal@harbour.example",
+    )
 
 
 @pytest.fixture

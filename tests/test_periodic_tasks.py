@@ -3,26 +3,18 @@ the overdue-referral check in-process, so a clinic without Redis loses nothing."
 
 import datetime
 
-import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from referrals import services
 from referrals.models import Notification, OutboxEvent, Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
-from tests.factories import OrganizationFactory, ProviderFactory
-
-
-@pytest.fixture
-def housing_intake(db):
-    housing = OrganizationFactory(name="Harbour Supportive Housing", sector="housing")
-    return ProviderFactory(username="intake_hal", organization=housing, role="intake_worker")
 
 
 def test_one_pass_delivers_what_was_never_delivered_and_notices_overdue_referrals(
     ana,
     dr_lee,
-    housing_intake,
+    intake_hal,
     routed,  # noqa: F811 - the fixture imported above
     settings,
 ):
@@ -31,7 +23,7 @@ def test_one_pass_delivers_what_was_never_delivered_and_notices_overdue_referral
     referral = services.refer_client(
         provider=dr_lee,
         client=ana,
-        to_organization=housing_intake.organization,
+        to_organization=intake_hal.organization,
         reason="Needs supported housing.",
         urgency="routine",
     )
@@ -43,9 +35,7 @@ def test_one_pass_delivers_what_was_never_delivered_and_notices_overdue_referral
     with routed():
         call_command("run_periodic_tasks", "--once")
 
-    kinds = sorted(
-        Notification.objects.filter(recipient=housing_intake).values_list("kind", flat=True)
-    )
+    kinds = sorted(Notification.objects.filter(recipient=intake_hal).values_list("kind", flat=True))
     assert kinds == ["referral_overdue", "referral_received"]
     assert Notification.objects.filter(recipient=dr_lee, kind="referral_overdue").count() == 1
     assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()

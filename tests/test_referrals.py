@@ -26,22 +26,6 @@ REASON = "Low mood for six months; would benefit from CBT. Sensitive: recent los
 
 
 @pytest.fixture
-def housing(db):
-    return OrganizationFactory(name="Harbour Supportive Housing", sector="housing")
-
-
-@pytest.fixture
-def intake_hal(housing):
-    return ProviderFactory(
-        username="intake_hal",
-        full_name="Hal Intake",
-        organization=housing,
-        role="intake_worker",
-        email="hal@harbour.example",
-    )
-
-
-@pytest.fixture
 def coord_cy(housing):
     return ProviderFactory(
         username="coord_cy",

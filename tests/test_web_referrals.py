@@ -16,22 +16,10 @@ from records.models import Entry
 from referrals import services
 from referrals.models import Notification, Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
-from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
+from tests.factories import ClientFactory
 
 REASON = "Low mood for six months; would benefit from CBT. Sensitive: recent loss."
 REPORT_TITLE = "Intake assessment: moderate depression, CBT weekly"
-
-
-@pytest.fixture
-def housing(db):
-    return OrganizationFactory(name="Harbour Supportive Housing", sector="housing")
-
-
-@pytest.fixture
-def intake_hal(housing):
-    return ProviderFactory(
-        username="intake_hal", full_name="Hal Intake", organization=housing, role="intake_worker"
-    )
 
 
 def html_of(response) -> str:
