@@ -26,6 +26,17 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list | None:
+        """A page that is not a whole number from 1 is invalid input (400, naming
+        `page`); a page past the end is DRF's 404."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            if not (raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= 10**9):
+                raise exceptions.ValidationError(
+                    {self.page_query_param: ["A page is a whole number from 1."]}
+                )
+        return super().paginate_queryset(queryset, request, view)
+
     def get_paginated_response(self, data: Any, **extra: Any) -> Response:
         return Response(
             {

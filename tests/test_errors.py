@@ -383,3 +383,18 @@ def test_no_endpoint_answers_500_to_a_bad_body(
                 )
                 assert response.status_code < 500, (method, path, response.status_code)
     assert row_counts()["Entry"] == before["Entry"]
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "１", "9" * 30])
+def test_a_page_that_is_not_a_page_number_is_400(page, ana, dr_lee, api_as):
+    for path in (f"/api/v1/clients/{ana.pk}/entries/", "/api/v1/clients/", "/api/v1/inbox/"):
+        response = api_as(dr_lee).get(path, {"page": page})
+        assert response.status_code == 400, (path, response.content)
+        assert "page" in response.json()
+
+
+def test_a_page_past_the_end_is_404_and_the_last_page_is_found(ana, dr_lee, api_as):
+    path = f"/api/v1/clients/{ana.pk}/entries/"
+    assert api_as(dr_lee).get(path, {"page": 2}).status_code == 404
+    assert api_as(dr_lee).get(path, {"page": "last"}).status_code == 200
+    assert api_as(dr_lee).get(path, {"page": 1}).status_code == 200
