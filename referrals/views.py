@@ -27,6 +27,9 @@ from referrals.forms import CompleteForm, ReasonForm, ReferForm, ScheduleForm
 from referrals.models import Referral, ReferralStatus, Urgency
 
 DASHBOARD_INBOX_SIZE = 10
+# The dashboard shows the head of the queue and of the caseload (and audits what
+# it shows); the full lists are a click away, paginated.
+DASHBOARD_LIST_SIZE = 50
 LIST_PAGE_SIZE = 50
 _OPEN = {ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.SCHEDULED}
 _URGENCY_RANK = Case(
@@ -97,14 +100,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         unread = _notifications(
             provider, list(selectors.inbox(provider, unread=True)[:DASHBOARD_INBOX_SIZE])
         )
-        clients = list(caseload(provider))
+        clients = list(caseload(provider)[: DASHBOARD_LIST_SIZE + 1])
         queue: list[Referral] = []
         if provider.role in (Role.INTAKE_WORKER, Role.CARE_COORDINATOR):
-            queue = _with_waits(list(incoming_queue(provider)))
+            queue = _with_waits(list(incoming_queue(provider)[: DASHBOARD_LIST_SIZE + 1]))
+        # One row past the limit tells whether there are more, without a count query.
+        more_clients, more_queue = (
+            len(clients) > DASHBOARD_LIST_SIZE,
+            len(queue) > DASHBOARD_LIST_SIZE,
+        )
+        clients, queue = clients[:DASHBOARD_LIST_SIZE], queue[:DASHBOARD_LIST_SIZE]
         context |= {
             "unread": unread,
             "unread_total": selectors.inbox(provider, unread=True).count(),
             "caseload": clients,
+            "more_clients": more_clients,
+            "more_queue": more_queue,
             "show_queue": provider.role in (Role.INTAKE_WORKER, Role.CARE_COORDINATOR),
             "queue": queue,
         }

@@ -1,0 +1,33 @@
+"""The dashboard shows the head of a long caseload, audits exactly what it
+shows, and costs the same number of queries for 5 clients as for 120."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from consent.models import AccessEvent
+from tests.test_query_counts import add_clients
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_shows_and_audits_the_first_fifty_clients(client, dr_lee):
+    add_clients(dr_lee, 60)
+    client.force_login(dr_lee)
+    before = AccessEvent.objects.count()
+    html = client.get("/").content.decode()
+    assert "Family0049" in html and "Family0050" not in html
+    assert "All your clients" in html
+    assert AccessEvent.objects.count() - before == 50
+
+
+@pytest.mark.parametrize("n", [5, 120])
+def test_dashboard_query_count_does_not_grow_with_the_caseload(n, client, dr_lee):
+    add_clients(dr_lee, n)
+    client.force_login(dr_lee)
+    client.get("/")  # warm caches (django-guardian's permission lookup)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    # Measured for 5 clients; the same for 120 (session, user, inbox, unread count,
+    # caseload, the audit's emergency lookup and its one INSERT, ...).
+    assert len(queries) == 12, [q["sql"][:120] for q in queries.captured_queries]
