@@ -22,7 +22,13 @@ from carelink.api import (
 )
 from consent import services
 from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
-from consent.selectors import access_log, may_read_access_log, visible_clients
+from consent.selectors import (
+    access_log,
+    directives_of,
+    live_policies,
+    may_read_access_log,
+    visible_clients,
+)
 from consent.services import record_access
 from records.models import Category, Organization, Role, Sector
 
@@ -125,15 +131,6 @@ class DirectiveSerializer(serializers.ModelSerializer):
 
     def get_recorded_by(self, directive: ConsentDirective) -> dict:
         return {"id": directive.recorded_by_id, "full_name": directive.recorded_by.display_name}
-
-
-def directives_of(client) -> Any:
-    return (
-        ConsentDirective.objects.filter(client=client)
-        .select_related("recorded_by")
-        .prefetch_related("category_rows")
-        .order_by("-recorded_at", "id")
-    )
 
 
 class PolicyRuleSerializer(GranteeMixin):
@@ -280,10 +277,6 @@ class IsPrivacyOfficerOrReadOnly(BasePermission):
         if request.method in SAFE_METHODS:
             return True
         return request.user.is_superuser or request.user.role == Role.PRIVACY_OFFICER
-
-
-def live_policies():
-    return ConsentPolicy.objects.filter(archived_at__isnull=True).prefetch_related("rules")
 
 
 class ConsentPolicyListView(APIView):

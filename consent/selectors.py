@@ -11,7 +11,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from consent.models import AccessEvent, ConsentDirectiveCategory, Effect, EmergencyAccess
+from consent.models import (
+    AccessEvent,
+    ConsentDirective,
+    ConsentDirectiveCategory,
+    ConsentPolicy,
+    Effect,
+    EmergencyAccess,
+)
 from records.models import Client, Entry, Provider, Role
 
 ACCESS_CLIENT_PERMISSION = "records.access_client"
@@ -146,3 +153,18 @@ def may_read_access_log(provider: Provider) -> bool:
 
 def access_log(client: Client) -> QuerySet[AccessEvent]:
     return AccessEvent.objects.filter(client=client).select_related("provider", "organization")
+
+
+def directives_of(client: Client | object) -> QuerySet[ConsentDirective]:
+    """The client's directives, revoked ones included, newest first."""
+    return (
+        ConsentDirective.objects.filter(client=client)
+        .select_related("recorded_by")
+        .prefetch_related("category_rows")
+        .order_by("-recorded_at", "id")
+    )
+
+
+def live_policies() -> QuerySet[ConsentPolicy]:
+    """Consent policies that may still be applied (archived ones are kept, unlisted)."""
+    return ConsentPolicy.objects.filter(archived_at__isnull=True).prefetch_related("rules")

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from carelink.web import client_or_404, provider_view, require
 from consent import services
-from consent.api import live_policies
 from consent.forms import (
     ApplyPolicyForm,
     ConsentPolicyForm,
@@ -24,7 +23,7 @@ from consent.forms import (
     grantee_value,
 )
 from consent.models import ConsentDirective, ConsentPolicy, ConsentPolicyRule
-from consent.selectors import access_log, may_read_access_log
+from consent.selectors import access_log, live_policies, may_read_access_log
 from consent.services import TransitionNotAllowed, record_access
 from records.models import Category, Client, Role
 from records.views import render_client_page

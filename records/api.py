@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -24,7 +23,7 @@ from carelink.api import (
     parse_uuid,
     require_organization,
 )
-from consent.selectors import visible_clients, visible_entries, withheld_count
+from consent.selectors import withheld_count
 from consent.services import record_access
 from records import services
 from records.models import (
@@ -39,6 +38,7 @@ from records.models import (
     Sector,
     normalize_health_card,
 )
+from records.selectors import active_care_team, entries_for, search_clients
 
 # --- serializers -------------------------------------------------------------------------
 
@@ -220,10 +220,6 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
-def entries_for(provider: Provider, client: Client):
-    return visible_entries(provider, client).select_related("author", "organization")
-
-
 # --- views -------------------------------------------------------------------------------
 
 
@@ -278,17 +274,6 @@ class ProviderCreateView(APIView):
         return Response(ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
 
 
-def search_clients(provider: Provider, text: str):
-    clients = visible_clients(provider)
-    for term in text.split():
-        match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
-        card = normalize_health_card(term)
-        if card:
-            match |= Q(health_card_normalized__contains=card)
-        clients = clients.filter(match)
-    return clients.order_by("family_name", "given_name", "id")
-
-
 class ClientListView(APIView):
     @extend_schema(responses=ClientSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -325,14 +310,6 @@ class ClientDetailView(ClientScopedView):
     def get(self, request: Request, client_id: str) -> Response:
         record_access(request.user, self.client, "client.read")
         return Response(ClientSerializer(self.client).data)
-
-
-def active_care_team(client: Client):
-    return (
-        CareTeamMembership.objects.filter(client=client, ended_at__isnull=True)
-        .select_related("provider", "organization")
-        .order_by("since", "id")
-    )
 
 
 class CareTeamView(ClientScopedView):

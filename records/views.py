@@ -23,17 +23,17 @@ from carelink.web import (
     provider_view,
     require,
 )
-from consent.api import directives_of, live_policies
 from consent.forms import ApplyPolicyForm, DirectiveForm, EmergencyAccessForm
 from consent.selectors import (
     active_emergency_access,
+    directives_of,
+    live_policies,
     may_read_access_log,
     visible_entries,
     withheld_count,
 )
 from consent.services import record_access
 from records import services
-from records.api import active_care_team, search_clients
 from records.forms import (
     ClientIntakeForm,
     ClientSearchForm,
@@ -42,6 +42,7 @@ from records.forms import (
     TimelineFilterForm,
 )
 from records.models import Category, Client, Provider, Role
+from records.selectors import active_care_team, search_clients
 
 TIMELINE_PAGE_SIZE = 50
 
