@@ -60,6 +60,19 @@ def _triage_of(organization_id: int) -> Q:
     return Q(organization_id=organization_id) & (Q(role__in=triage_roles) | Q(~has_triage))
 
 
+def _intake_workers_of(organization_id: int) -> Q:
+    """An organization's intake workers — who answer referrals — or, when it has
+    none, whoever triages its referrals, so an overdue notice always lands."""
+    has_intake = Exists(
+        Provider.objects.filter(
+            organization_id=organization_id, is_active=True, role=Role.INTAKE_WORKER
+        )
+    )
+    return Q(organization_id=organization_id, role=Role.INTAKE_WORKER) | (
+        Q(~has_intake) & _triage_of(organization_id)
+    )
+
+
 def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
     """API.md's routing table, evaluated at delivery over the care team as it was
     at the event. Never the provider whose action caused the event."""
@@ -84,7 +97,7 @@ def recipients_of(event: OutboxEvent) -> QuerySet[Provider]:
     elif kind == EventKind.REFERRAL_OVERDUE:
         # The people who should have answered, and the one waiting for the answer.
         recipients = active.filter(
-            _triage_of(referral.to_organization_id) | Q(pk=referral.referred_by_id)
+            _intake_workers_of(referral.to_organization_id) | Q(pk=referral.referred_by_id)
         )
     else:  # pragma: no cover - guarded by the kind check constraint
         raise ValueError(f"unknown event kind {kind!r}")

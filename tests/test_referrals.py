@@ -619,7 +619,8 @@ def test_overdue_referrals_noticed_once(
         assert notice_overdue_referrals.apply().get() == 1
     with routed():
         assert notice_overdue_referrals.apply().get() == 0
-    assert recipients("referral_overdue") == {"intake_hal": 1, "coord_cy": 1, "dr_lee": 1}
+    # The receiving organization's intake workers (not its coordinators) and the referrer.
+    assert recipients("referral_overdue") == {"intake_hal": 1, "dr_lee": 1}
     [item] = [i for i in inbox_of(api_as, dr_lee) if i["kind"] == "referral_overdue"]
     assert housing.name in item["preview"] and "CBT" not in item["preview"]
 
@@ -718,3 +719,26 @@ def test_concurrent_accept_and_decline_exactly_one_wins(
     assert status == next(o for o in outcomes if o != "refused")
     kinds = set(OutboxEvent.objects.values_list("kind", flat=True))
     assert len(kinds & {"referral_accepted", "referral_declined"}) == 1
+
+
+def test_overdue_notice_reaches_triage_when_the_organization_has_no_intake_worker(
+    ana, dr_lee, routed, api_as
+):
+    housing_without_intake = OrganizationFactory(name="Small Housing Co-op", sector="housing")
+    coordinator = ProviderFactory(organization=housing_without_intake, role="care_coordinator")
+    ProviderFactory(organization=housing_without_intake, role="clinician")
+    with routed():
+        referral = services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=housing_without_intake,
+            reason="Needs housing.",
+            urgency="emergent",
+        )
+    Referral.objects.filter(pk=referral.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    with routed():
+        assert notice_overdue_referrals.apply().get() == 1
+    overdue = Notification.objects.filter(kind="referral_overdue")
+    assert set(overdue.values_list("recipient", flat=True)) == {coordinator.pk, dr_lee.pk}
