@@ -1,7 +1,6 @@
 """Shared API plumbing: pagination, errors, and the client gate every
 client-scoped endpoint goes through before anything else."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from carelink.ids import parse_uuid
 from consent.selectors import visible_clients
 from consent.services import TransitionNotAllowed
 from records.models import Client, Provider
@@ -99,41 +99,12 @@ def _raised_by_a_parser(exc: BaseException) -> bool:
     return False
 
 
-def parse_uuid(value: Any) -> uuid.UUID:
-    """An id that is not a UUID names nothing: 404, the same as an unknown id."""
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404 from None
-
-
-_MAX_BIGINT = 2**63 - 1
-
-
-def parse_int_id(value: Any) -> int:
-    """An integer id (organizations, providers, policies) in ASCII digits that fits
-    the database; anything else names nothing: 404. (int() alone accepts "１" and
-    numbers too large for the database, which would be a 500.)"""
-    text = str(value)
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_BIGINT:
-        raise Http404
-    return int(text)
-
-
 NO_CLIENT = "No client found."
-
-
-def _client_pk(client_id: Any) -> uuid.UUID:
-    # A malformed id answers exactly like an unknown or invisible one.
-    try:
-        return parse_uuid(client_id)
-    except Http404:
-        raise Http404(NO_CLIENT) from None
 
 
 def resolve_client(provider: Provider, client_id: Any) -> Client:
     """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
-    client = visible_clients(provider).filter(pk=_client_pk(client_id)).first()
+    client = visible_clients(provider).filter(pk=parse_uuid(client_id, NO_CLIENT)).first()
     if client is None:
         raise Http404(NO_CLIENT)
     return client
@@ -155,7 +126,9 @@ class ClientScopedView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if self.allow_superuser and request.user.is_superuser:
-            client = Client.objects.filter(pk=_client_pk(kwargs.get("client_id"))).first()
+            client = Client.objects.filter(
+                pk=parse_uuid(kwargs.get("client_id"), NO_CLIENT)
+            ).first()
             if client is None:
                 raise Http404(NO_CLIENT)
             self.client = client

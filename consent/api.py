@@ -17,9 +17,8 @@ from carelink.api import (
     BoundedDateTimeField,
     ClientScopedView,
     Pagination,
-    parse_int_id,
-    parse_uuid,
 )
+from carelink.ids import parse_int_id, parse_uuid
 from consent import services
 from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
 from consent.selectors import (

@@ -19,10 +19,9 @@ from carelink.api import (
     BoundedDateTimeField,
     ClientScopedView,
     Pagination,
-    parse_int_id,
-    parse_uuid,
     require_organization,
 )
+from carelink.ids import parse_int_id, parse_uuid
 from consent.selectors import withheld_count
 from consent.services import record_access
 from records import services

@@ -6,13 +6,13 @@ decided at read time by the consent engine, so a revocation changes what the
 inbox shows on the next read.
 """
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
+from carelink.ids import parse_uuid
 from consent.selectors import entry_visibility_q, visible_clients
 from records.models import Entry, Provider
 from referrals.models import EventKind, Notification, OutboxEvent, Referral
@@ -46,15 +46,10 @@ def visible_referrals(provider: Provider) -> QuerySet[Referral]:
     )
 
 
-def _parse_uuid(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404("No referral found.") from None
-
-
 def referral_for(provider: Provider, referral_id: Any) -> Referral:
-    referral = visible_referrals(provider).filter(pk=_parse_uuid(referral_id)).first()
+    referral = (
+        visible_referrals(provider).filter(pk=parse_uuid(referral_id, "No referral found.")).first()
+    )
     if referral is None:
         raise Http404("No referral found.")
     return referral
@@ -110,10 +105,7 @@ def inbox(provider: Provider, unread: bool | None = None) -> QuerySet[Notificati
 
 def notification_for(provider: Provider, notification_id: Any) -> Notification:
     """Someone else's notification does not exist for the caller (404)."""
-    try:
-        pk = uuid.UUID(str(notification_id))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404("No notification found.") from None
+    pk = parse_uuid(notification_id, "No notification found.")
     notification = inbox(provider).filter(pk=pk).first()
     if notification is None:
         raise Http404("No notification found.")
