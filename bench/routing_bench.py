@@ -69,10 +69,11 @@ def main() -> None:
     from django.db.models import Count, Max, Min
     from django.utils import timezone
 
+    from core.models import Notification, OutboxEvent
     from records import services as record_services
     from records.models import Client
     from referrals import services
-    from referrals.models import Notification, OutboxEvent
+    from referrals.models import Referral
 
     call_command("migrate", verbosity=0)
     run = uuid.uuid4().hex[:6]
@@ -134,8 +135,6 @@ def main() -> None:
             )
             referral_ids.append(referral.pk)
         for referral_id in referral_ids:
-            from referrals.models import Referral
-
             services.accept_referral(
                 provider=intake[0], referral=Referral.objects.get(pk=referral_id)
             )
@@ -144,7 +143,7 @@ def main() -> None:
         if args.backlog:
             worker_started = timezone.now()
             worker = start_worker()
-        events = OutboxEvent.objects.filter(referral_id__in=referral_ids)
+        events = OutboxEvent.objects.filter(subject_id__in=referral_ids)
         expected = events.count()
         deadline = time.monotonic() + args.timeout
         while True:

@@ -4,8 +4,6 @@ The embedded default (no DATABASE_URL, no REDIS_URL) is a real deployment for a
 small clinic: SQLite in WAL mode with a busy timeout, tasks run in-process.
 """
 
-import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,15 +36,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
     "axes",
+    # The floors, ground up (docs/architecture.md).
+    "core",
     "records",
     "consent",
     "referrals",
+    "inbox",
+    "carelink",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +60,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Every access recorded under the face it came through (web, api, fhir, portal).
+    "core.audit.AuditChannelMiddleware",
+    "core.pages.ApplicationErrorMiddleware",
     # AxesMiddleware last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,7 +103,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
-    DATABASES["default"].setdefault("TEST", {})
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
@@ -123,7 +126,6 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- django-guardian ------------------------------------------------------------
 # No anonymous user: every endpoint needs a provider.
 ANONYMOUS_USER_NAME = None
-GUARDIAN_RAISE_403 = False
 
 # --- sign-in, sessions, lockout --------------------------------------------------
 LOGIN_URL = "/accounts/login/"
@@ -195,12 +197,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "carelink.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.rest.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "carelink.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.rest.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DEFAULT_FILTER_BACKENDS": [],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CareLink API",
@@ -212,9 +213,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "CategoryEnum": "records.models.Category",
-        "SectorEnum": "records.models.Sector",
-        "RoleEnum": "records.models.Role",
+        "CategoryEnum": "core.vocabulary.Category",
+        "SectorEnum": "core.vocabulary.Sector",
+        "RoleEnum": "core.vocabulary.Role",
         "EffectEnum": "consent.models.Effect",
     },
 }
@@ -238,15 +239,8 @@ else:
     CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = False
-# One queue name for the web process, the worker and beat; tests give each
-# spawned worker a queue of its own.
+# One queue name for the web process, the worker and beat.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CARELINK_TASK_QUEUE", default="celery")
-if REDIS_URL and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A real worker is another process and cannot see an in-memory SQLite test
-    # database, so with a broker the test database is a file (one per test run).
-    DATABASES["default"]["TEST"].setdefault(
-        "NAME", str(Path(tempfile.gettempdir()) / f"carelink-test-{os.getpid()}.sqlite3")
-    )
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -283,7 +277,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
-        "task": "referrals.tasks.sweep_outbox",
+        "task": "core.events.sweep_outbox",
         "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
     },
     "notice-overdue-referrals": {

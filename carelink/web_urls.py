@@ -1,10 +1,12 @@
-"""URLs of the provider web pages (the API lives under /api/v1/)."""
+"""URLs of the web pages (the API lives under /api/v1/)."""
 
 from django.urls import path
 
 from consent import views as consent_views
+from inbox import views as inbox_views
 from records import views as records_views
 from referrals import views as referrals_views
+from referrals.transitions import ReferralAction
 
 urlpatterns = [
     path("", referrals_views.dashboard, name="dashboard"),
@@ -41,12 +43,12 @@ urlpatterns = [
             {"action": action},
             name=f"referral-{action}",
         )
-        for action in ("accept", "decline", "schedule", "complete", "cancel")
+        for action in ReferralAction.values
     ],
-    path("inbox/", referrals_views.inbox, name="inbox"),
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
     path(
         "inbox/<uuid:notification_id>/read/",
-        referrals_views.notification_read,
+        inbox_views.notification_read,
         name="notification-read",
     ),
     # privacy officers and organization admins

@@ -1,8 +1,8 @@
-"""Django admin: consent policies (privacy officers' templates) and a read-only access log."""
+"""Django admin: consent policies (privacy officers' templates)."""
 
 from django.contrib import admin
 
-from consent.models import AccessEvent, ConsentPolicy, ConsentPolicyRule
+from consent.models import ConsentPolicy, ConsentPolicyRule
 
 
 class ConsentPolicyRuleInline(admin.TabularInline):
@@ -20,22 +20,3 @@ class ConsentPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # archive instead: applied directives point at the policy
-
-
-@admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
-    """The audit trail: readable by system admins, never editable or deletable."""
-
-    list_display = ["at", "client_id", "provider", "organization", "action", "emergency"]
-    list_filter = ["emergency", "action"]
-    list_select_related = ["provider", "organization"]
-    date_hierarchy = "at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

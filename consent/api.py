@@ -3,7 +3,6 @@
 from datetime import date, datetime, time
 from typing import Any
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -13,23 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carelink.api import (
-    BoundedDateTimeField,
-    ClientScopedView,
-    Pagination,
-)
-from carelink.ids import parse_int_id, parse_uuid
+from access.lookups import access_directive
+from access.rest import ClientScopedView
 from consent import services
-from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
-from consent.selectors import (
-    access_log,
-    directives_of,
-    live_policies,
-    may_read_access_log,
-    visible_clients,
-)
-from consent.services import record_access
-from records.models import Category, Organization, Role, Sector
+from consent.models import ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
+from consent.selectors import access_log, directives_of, live_policies
+from core.audit import Action, record_access
+from core.errors import NotAllowed
+from core.ids import parse_int_id
+from core.models import AccessEvent
+from core.permissions import may_edit_policies, may_read_access_log
+from core.rest import BoundedDateTimeField, Pagination
+from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
+from records.models import Organization
 
 # --- fields and serializers ---------------------------------------------------------------
 
@@ -81,7 +76,9 @@ class DirectiveInputSerializer(GranteeMixin):
     categories = CategoriesField()
     valid_from = DateOrDateTimeField(required=False, allow_null=True)
     expires_at = DateOrDateTimeField(required=False, allow_null=True)
-    note = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=REASON_LIMIT, required=False, allow_blank=True, default=""
+    )
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -138,26 +135,15 @@ class PolicyRuleSerializer(GranteeMixin):
 
 
 class ConsentPolicySerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=NAME_LIMIT)
     description = serializers.CharField(
-        max_length=2_000, required=False, allow_blank=True, default=""
+        max_length=REASON_LIMIT, required=False, allow_blank=True, default=""
     )
     rules = PolicyRuleSerializer(many=True, allow_empty=False)
 
     class Meta:
         model = ConsentPolicy
         fields = ["id", "name", "description", "rules"]
-
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        taken = ConsentPolicy.objects.filter(name__iexact=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError("A consent policy with this name already exists.")
-        return value
 
     def to_representation(self, policy: ConsentPolicy) -> dict:
         return {
@@ -177,17 +163,12 @@ class ConsentPolicySerializer(serializers.ModelSerializer):
 
 
 class EmergencyAccessSerializer(serializers.ModelSerializer):
-    reason = serializers.CharField(min_length=20, max_length=2_000)
+    reason = serializers.CharField(max_length=REASON_LIMIT)
 
     class Meta:
         model = EmergencyAccess
         fields = ["id", "client", "provider", "organization", "reason", "granted_at", "expires_at"]
         read_only_fields = ["id", "client", "provider", "organization", "granted_at", "expires_at"]
-
-    def validate_reason(self, value: str) -> str:
-        if len(value.strip()) < 20:
-            raise serializers.ValidationError("Give a reason of at least 20 characters.")
-        return value.strip()
 
 
 class AccessEventSerializer(serializers.ModelSerializer):
@@ -196,10 +177,14 @@ class AccessEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AccessEvent
-        fields = ["id", "at", "provider", "organization", "action", "emergency"]
+        fields = ["id", "at", "provider", "organization", "action", "channel", "emergency"]
+        fields = [*fields, "by_client"]
 
     def get_provider(self, event: AccessEvent) -> dict:
-        return {"id": event.provider_id, "full_name": event.provider.display_name}
+        """Who acted; the client themself (through the portal) is named, with no id."""
+        if event.by_client:
+            return {"id": None, "full_name": event.actor.display_name}
+        return {"id": event.actor_id, "full_name": event.actor.display_name}
 
     def get_organization(self, event: AccessEvent) -> dict | None:
         if event.organization is None:
@@ -214,7 +199,7 @@ class ConsentListView(ClientScopedView):
     @extend_schema(responses=DirectiveSerializer(many=True))
     def get(self, request: Request, client_id: str) -> Response:
         response, _ = self.paginate(directives_of(self.client), DirectiveSerializer)
-        record_access(request.user, self.client, "consent.list")
+        record_access(request.user, self.client, Action.CONSENT_LIST)
         return response
 
     @extend_schema(request=DirectiveInputSerializer, responses={201: DirectiveSerializer})
@@ -254,32 +239,22 @@ class ConsentRevokeView(APIView):
     def post(self, request: Request, consent_id: str) -> Response:
         # A directive of a client off the caller's care teams does not exist for them:
         # the same 404, word for word, as an unknown id.
-        directive = (
-            ConsentDirective.objects.filter(
-                pk=parse_uuid(consent_id), client__in=visible_clients(request.user)
-            )
-            .select_related("client")
-            .first()
-        )
-        if directive is None:
-            raise Http404("No consent directive found.")
+        directive = access_directive(request.user, consent_id)
         services.revoke_consent(provider=request.user, directive=directive)
         return Response(
             DirectiveSerializer(directives_of(directive.client_id).get(pk=directive.pk)).data
         )
 
 
-class IsPrivacyOfficerOrReadOnly(BasePermission):
+class MayEditPoliciesOrReadOnly(BasePermission):
     message = "Only privacy officers and system admins may change consent policies."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return request.user.is_superuser or request.user.role == Role.PRIVACY_OFFICER
+        return request.method in SAFE_METHODS or may_edit_policies(request.user)
 
 
 class ConsentPolicyListView(APIView):
-    permission_classes = [IsAuthenticated, IsPrivacyOfficerOrReadOnly]
+    permission_classes = [IsAuthenticated, MayEditPoliciesOrReadOnly]
 
     @extend_schema(responses=ConsentPolicySerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -296,7 +271,7 @@ class ConsentPolicyListView(APIView):
 
 
 class ConsentPolicyDetailView(APIView):
-    permission_classes = [IsAuthenticated, IsPrivacyOfficerOrReadOnly]
+    permission_classes = [IsAuthenticated, MayEditPoliciesOrReadOnly]
 
     def get_policy(self, policy_id: str) -> ConsentPolicy:
         return get_object_or_404(live_policies(), pk=parse_int_id(policy_id))
@@ -346,14 +321,12 @@ class EmergencyAccessView(ClientScopedView):
 
 
 class AccessLogView(ClientScopedView):
-    allow_superuser = True
+    for_audit = True
 
     @extend_schema(responses=AccessEventSerializer(many=True))
     def get(self, request: Request, client_id: str) -> Response:
         if not may_read_access_log(request.user):
-            raise exceptions.PermissionDenied(
-                "Only privacy officers and system admins may read the access log."
-            )
+            raise NotAllowed("Only privacy officers and system admins may read the access log.")
         response, _ = self.paginate(access_log(self.client), AccessEventSerializer)
-        record_access(request.user, self.client, "access_log.read")
+        record_access(request.user, self.client, Action.ACCESS_LOG_READ)
         return response

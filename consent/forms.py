@@ -1,4 +1,6 @@
-"""Forms of the provider web pages for the consent app (input checks only)."""
+"""Forms of the web pages for the consent app. They translate input; the rules
+(a reason long enough to break the glass, a policy name no other policy has)
+are the services'."""
 
 from datetime import datetime, time
 from typing import Any
@@ -8,11 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from consent.models import ConsentPolicy, Effect
-from records.models import Category, Organization, Sector
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
+from core.pages import DateInput
+from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
+from records.models import Organization
 
 
 def grantee_choices() -> list:
@@ -76,7 +76,7 @@ class DirectiveForm(forms.Form):
         widget=DateInput,
         help_text="Leave empty for no end date.",
     )
-    note = forms.CharField(label="Note (optional)", max_length=2_000, required=False)
+    note = forms.CharField(label="Note (optional)", max_length=REASON_LIMIT, required=False)
 
     def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]
@@ -103,41 +103,20 @@ class ApplyPolicyForm(forms.Form):
 class EmergencyAccessForm(forms.Form):
     reason = forms.CharField(
         label="Reason for emergency access",
-        max_length=2_000,
+        max_length=REASON_LIMIT,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="At least 20 characters. The client's privacy officers are told.",
     )
 
-    def clean_reason(self) -> str:
-        value = self.cleaned_data["reason"].strip()
-        if len(value) < 20:
-            raise ValidationError("Give a reason of at least 20 characters.")
-        return value
-
 
 class ConsentPolicyForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100)
+    name = forms.CharField(label="Name", max_length=NAME_LIMIT)
     description = forms.CharField(
         label="Description",
-        max_length=2_000,
+        max_length=REASON_LIMIT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-    def __init__(self, *args: Any, policy: ConsentPolicy | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.policy = policy
-
-    def clean_name(self) -> str:
-        value = self.cleaned_data["name"].strip()
-        if not value:
-            raise ValidationError("This field may not be blank.")
-        taken = ConsentPolicy.objects.filter(name__iexact=value)
-        if self.policy is not None:
-            taken = taken.exclude(pk=self.policy.pk)
-        if taken.exists():
-            raise ValidationError("A consent policy with this name already exists.")
-        return value
 
 
 class PolicyRuleForm(forms.Form):

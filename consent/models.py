@@ -1,12 +1,14 @@
-"""Consent directives and policies, emergency access and the access log."""
+"""Consent directives and policies, and emergency access."""
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from records.models import Category, Client, Organization, Provider, Sector
+from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
+from records.models import Client, Organization, Provider
 
 
 class Effect(models.TextChoices):
@@ -22,8 +24,8 @@ _ONE_GRANTEE = Q(grantee_organization__isnull=False, grantee_sector="") | Q(
 class ConsentPolicy(models.Model):
     """A named template of directives; applying it copies its rules to the client."""
 
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(max_length=2_000, blank=True)
+    name = models.CharField(max_length=NAME_LIMIT, unique=True)
+    description = models.TextField(max_length=REASON_LIMIT, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -37,8 +39,7 @@ class ConsentPolicy(models.Model):
 
 
 def validate_categories(value: object) -> None:
-    from django.core.exceptions import ValidationError
-
+    """A model field validator (the admin's path to policy rules)."""
     if not isinstance(value, list) or not value:
         raise ValidationError("Give a non-empty list of categories.")
     unknown = [c for c in value if c not in Category.values]
@@ -90,7 +91,7 @@ class ConsentDirective(models.Model):
     policy = models.ForeignKey(
         ConsentPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    note = models.TextField(max_length=2_000, blank=True)
+    note = models.TextField(max_length=REASON_LIMIT, blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "id"]
@@ -146,7 +147,7 @@ class EmergencyAccess(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="emergency_accesses")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(max_length=2_000)
+    reason = models.TextField(max_length=REASON_LIMIT)
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 
@@ -160,21 +161,3 @@ class EmergencyAccess(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["client", "provider", "expires_at"])]
-
-
-class AccessEvent(models.Model):
-    """One audited read or write of a client's record. Append-only."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="access_events")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=64)
-    at = models.DateTimeField(default=timezone.now)
-    emergency = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["client", "-at"], name="access_event_client_at")]

@@ -1,46 +1,69 @@
-"""The consent engine: API.md's access rules as set-based querysets.
+"""The consent engine: the access rules of docs/access-rules.md as set-based
+querysets.
 
 Every path that can carry record content — API, web pages, notification
 previews, exports — asks these functions, and only these, what a provider may
 see. Nothing here is cached: a revocation bites on the next query.
 """
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
 from consent.models import (
-    AccessEvent,
     ConsentDirective,
     ConsentDirectiveCategory,
     ConsentPolicy,
     Effect,
     EmergencyAccess,
 )
-from records.models import Client, Entry, Provider, Role
+from core.models import AccessEvent
+from core.permissions import is_provider
+from records.models import (
+    ACCESS_CLIENT_PERMISSION,
+    Client,
+    ClientGroupObjectPermission,
+    Entry,
+    Provider,
+    normalize_health_card,
+)
 
-ACCESS_CLIENT_PERMISSION = "records.access_client"
+_APP_LABEL, _CODENAME = ACCESS_CLIENT_PERMISSION.split(".")
 
 
 def visible_clients(provider: Provider) -> QuerySet[Client]:
     """Rule 1: the clients on whose care team the provider's organization is.
 
     Care-team organizations hold `access_client` on the client through their
-    group (django-guardian, direct foreign-key tables). No global permission and
-    no superuser flag bypasses it: system admins see no client.
+    group (django-guardian's direct foreign-key table, written by
+    `records.services`). Only the provider's own organization's group counts:
+    no global permission, no other group, no superuser flag and no client
+    account sees a client this way.
     """
-    if not provider.is_authenticated or provider.organization_id is None:
+    if not is_provider(provider):
         return Client.objects.none()
-    return get_objects_for_user(
-        provider,
-        ACCESS_CLIENT_PERMISSION,
-        klass=Client,
-        use_groups=True,
-        with_superuser=False,
-        accept_global_perms=False,
+    granted = ClientGroupObjectPermission.objects.filter(
+        group__organization__id=provider.organization_id,
+        permission__codename=_CODENAME,
+        permission__content_type__app_label=_APP_LABEL,
     )
+    return Client.objects.filter(pk__in=granted.values("content_object_id"))
+
+
+def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
+    """The provider's visible clients matching every word of `text` by name or
+    health card number (with or without dashes and spaces)."""
+    clients = visible_clients(provider)
+    for term in text.split():
+        match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
+        card = normalize_health_card(term)
+        if card:
+            match |= Q(health_card_normalized__contains=card)
+        clients = clients.filter(match)
+    return clients.order_by("family_name", "given_name", "id")
 
 
 def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
@@ -91,15 +114,19 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     `visible_entries_anywhere`.
     """
     now = now or timezone.now()
-    if provider.organization_id is None:
+    if not is_provider(provider):
         return Q(pk__in=[])
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
 
 
 def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
-    """The entries of `client` the provider may see now. `client` must come from
-    `visible_clients(provider)`."""
-    return Entry.objects.filter(client=client).filter(entry_visibility_q(provider))
+    """The entries of `client` the provider may see now, author and organization
+    joined. `client` must come from `visible_clients(provider)`."""
+    return (
+        Entry.objects.filter(client=client)
+        .filter(entry_visibility_q(provider))
+        .select_related("author", "organization")
+    )
 
 
 def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
@@ -132,8 +159,11 @@ def active_emergency_access(provider: Provider, client: Client) -> EmergencyAcce
     )
 
 
-def clients_under_emergency(provider: Provider, client_ids: list) -> set:
-    """Which of these clients the provider reads under emergency access now (one query)."""
+def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
+    """Which of these clients the provider reads under emergency access now (one
+    query). The audit asks it for every access event it writes."""
+    if not is_provider(provider):
+        return set()
     now = timezone.now()
     return set(
         EmergencyAccess.objects.filter(
@@ -145,14 +175,9 @@ def clients_under_emergency(provider: Provider, client_ids: list) -> set:
     )
 
 
-def may_read_access_log(provider: Provider) -> bool:
-    """Privacy officers of care-team organizations (the caller resolved the client
-    through the gate) and system admins."""
-    return provider.is_superuser or provider.role == Role.PRIVACY_OFFICER
-
-
 def access_log(client: Client) -> QuerySet[AccessEvent]:
-    return AccessEvent.objects.filter(client=client).select_related("provider", "organization")
+    """Every access event of the client, newest first."""
+    return AccessEvent.objects.filter(client=client).select_related("actor", "organization")
 
 
 def directives_of(client: Client | object) -> QuerySet[ConsentDirective]:

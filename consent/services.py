@@ -1,50 +1,30 @@
-"""Writes of the consent app: directives, policies, emergency access, audit."""
+"""Writes of the consent app: directives, policies, emergency access.
 
-from collections.abc import Iterable, Sequence
+Each write is one transaction with its audit row (and, for emergency access,
+its routing event), and decides its own input rules.
+"""
+
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from consent import events
 from consent.models import (
-    AccessEvent,
     ConsentDirective,
     ConsentDirectiveCategory,
     ConsentPolicy,
     ConsentPolicyRule,
     EmergencyAccess,
 )
-from consent.selectors import clients_under_emergency
+from core.audit import Action, record_access
+from core.errors import Conflict, InvalidInput, conflict_on_duplicate, require_text
+from core.vocabulary import NAME_LIMIT, REASON_LIMIT
 from records.models import Client, Organization, Provider
 
-
-class TransitionNotAllowed(Exception):
-    """A state change that is not allowed now (API: 409)."""
-
-
-def record_access(provider: Provider, clients: Sequence[Client] | Client, action: str) -> None:
-    """Rule 7: one access event per client, written in one bulk insert."""
-    if isinstance(clients, Client):
-        clients = [clients]
-    if not clients:
-        return
-    ids = [c.pk for c in clients]
-    emergency = clients_under_emergency(provider, ids) if provider.organization_id else set()
-    now = timezone.now()
-    AccessEvent.objects.bulk_create(
-        [
-            AccessEvent(
-                client_id=client_id,
-                provider=provider,
-                organization_id=provider.organization_id,
-                action=action,
-                at=now,
-                emergency=client_id in emergency,
-            )
-            for client_id in ids
-        ]
-    )
+EMERGENCY_REASON_MIN = 20
 
 
 def _create_directive(
@@ -79,7 +59,11 @@ def _create_directive(
 
 @transaction.atomic
 def record_consent(
-    *, provider: Provider, client: Client, action: str = "consent.record", **directive
+    *,
+    provider: Provider,
+    client: Client,
+    action: Action = Action.CONSENT_RECORD,
+    **directive,
 ) -> ConsentDirective:
     """Record the client's decision, witnessed by `provider`."""
     created = _create_directive(client=client, recorded_by=provider, **directive)
@@ -105,7 +89,7 @@ def apply_consent_policy(
         )
         for rule in policy.rules.select_related("grantee_organization")
     ]
-    record_access(provider, client, "consent.apply_policy")
+    record_access(provider, client, Action.CONSENT_APPLY_POLICY)
     return directives
 
 
@@ -117,8 +101,8 @@ def revoke_consent(*, provider: Provider, directive: ConsentDirective) -> Consen
         revoked_at=now, revoked_by=provider
     )
     if not updated:
-        raise TransitionNotAllowed("This consent directive is already revoked.")
-    record_access(provider, directive.client, "consent.revoke")
+        raise Conflict("This consent directive is already revoked.")
+    record_access(provider, directive.client, Action.CONSENT_REVOKE)
     directive.refresh_from_db()
     return directive
 
@@ -133,8 +117,11 @@ def revoke_consent_silently(directive: ConsentDirective, by: Provider) -> None:
 
 @transaction.atomic
 def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -> EmergencyAccess:
-    from referrals.outbox import publish_event
-
+    reason = require_text("reason", reason, REASON_LIMIT)
+    if len(reason) < EMERGENCY_REASON_MIN:
+        raise InvalidInput(
+            {"reason": f"Give a reason of at least {EMERGENCY_REASON_MIN} characters."}
+        )
     now = timezone.now()
     grant = EmergencyAccess.objects.create(
         client=client,
@@ -144,9 +131,20 @@ def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -
         granted_at=now,
         expires_at=now + timedelta(hours=settings.CARELINK_EMERGENCY_ACCESS_HOURS),
     )
-    record_access(provider, client, "emergency_access.grant")
-    publish_event("emergency_access", client=client, actor=provider, emergency_access=grant)
+    record_access(provider, client, Action.EMERGENCY_ACCESS_GRANT)
+    events.emergency_access_granted(grant, actor=provider)
     return grant
+
+
+def check_policy_name(name: str, policy: ConsentPolicy | None = None) -> str:
+    """A policy's name: not blank, and no other policy's (whatever its case)."""
+    name = require_text("name", name, NAME_LIMIT)
+    taken = ConsentPolicy.objects.filter(name__iexact=name)
+    if policy is not None:
+        taken = taken.exclude(pk=policy.pk)
+    if taken.exists():
+        raise InvalidInput({"name": "A consent policy with this name already exists."})
+    return name
 
 
 @transaction.atomic
@@ -158,14 +156,16 @@ def save_consent_policy(
     policy: ConsentPolicy | None = None,
 ) -> ConsentPolicy:
     """Create or replace a policy with its rules. Directives already copied from it stay."""
-    if policy is None:
-        policy = ConsentPolicy.objects.create(name=name, description=description or "")
-    else:
-        ConsentPolicy.objects.filter(pk=policy.pk).update(
-            name=name, description=description or "", updated_at=timezone.now()
-        )
-        policy.refresh_from_db()
-        policy.rules.all().delete()
+    name = check_policy_name(name, policy)
+    with conflict_on_duplicate("A consent policy with this name was just saved."):
+        if policy is None:
+            policy = ConsentPolicy.objects.create(name=name, description=description or "")
+        else:
+            ConsentPolicy.objects.filter(pk=policy.pk).update(
+                name=name, description=description or "", updated_at=timezone.now()
+            )
+    policy.refresh_from_db()
+    policy.rules.all().delete()
     ConsentPolicyRule.objects.bulk_create(
         ConsentPolicyRule(
             policy=policy,

@@ -1,18 +1,17 @@
-"""Provider web pages of the consent app: the consent panel of the client page,
-emergency access, consent policies and a client's access log."""
-
-from uuid import UUID
+"""Web pages of the consent app: recording and revoking the client's decisions,
+applying a policy, emergency access, consent policies and a client's access log."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from carelink.web import client_or_404, provider_view, require
+from access.lookups import access_client_for_audit, access_directive
+from access.pages import client_page
 from consent import services
 from consent.forms import (
     ApplyPolicyForm,
@@ -22,11 +21,15 @@ from consent.forms import (
     PolicyRuleFormSet,
     grantee_value,
 )
-from consent.models import ConsentDirective, ConsentPolicy, ConsentPolicyRule
-from consent.selectors import access_log, live_policies, may_read_access_log
-from consent.services import TransitionNotAllowed, record_access
-from records.models import Category, Client, Role
-from records.views import render_client_page
+from consent.models import ConsentPolicy, ConsentPolicyRule
+from consent.selectors import access_log, live_policies
+from core.audit import Action, record_access
+from core.errors import Conflict, InvalidInput
+from core.pages import add_errors, require, signed_in_page
+from core.panels import render_client_page
+from core.permissions import may_edit_policies, may_read_access_log
+from core.vocabulary import Category
+from records.models import Client
 
 ACCESS_LOG_PAGE_SIZE = 100
 
@@ -36,9 +39,8 @@ def _consent_panel(client: Client) -> str:
 
 
 @require_POST
-@provider_view
-def consent_record(request: HttpRequest, client_id: UUID) -> HttpResponse:
-    client = client_or_404(request.user, client_id)
+@client_page
+def consent_record(request: HttpRequest, client: Client) -> HttpResponse:
     form = DirectiveForm(request.POST)
     if not form.is_valid():
         return render_client_page(
@@ -52,9 +54,8 @@ def consent_record(request: HttpRequest, client_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@provider_view
-def consent_apply_policy(request: HttpRequest, client_id: UUID) -> HttpResponse:
-    client = client_or_404(request.user, client_id)
+@client_page
+def consent_apply_policy(request: HttpRequest, client: Client) -> HttpResponse:
     form = ApplyPolicyForm(request.POST)
     if not form.is_valid():
         return render_client_page(
@@ -69,58 +70,56 @@ def consent_apply_policy(request: HttpRequest, client_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@provider_view
-def consent_revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
-    directive = ConsentDirective.objects.filter(pk=consent_id).first()
-    if directive is None:
-        raise Http404("No consent directive found.")
+@signed_in_page
+def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
     # A directive of a client off the caller's care teams does not exist for them.
-    client = client_or_404(request.user, directive.client_id)
+    directive = access_directive(request.user, consent_id)
+    client = directive.client
     try:
         services.revoke_consent(provider=request.user, directive=directive)
-    except TransitionNotAllowed as error:
-        messages.error(request, str(error))
+    except Conflict as error:
+        messages.error(request, error.message)
         return render_client_page(request, client, status=409, open_panel="consent")
     messages.success(request, "The consent directive is revoked. It applies from now on.")
     return redirect(_consent_panel(client))
 
 
 @require_POST
-@provider_view
-def emergency_access_grant(request: HttpRequest, client_id: UUID) -> HttpResponse:
-    client = client_or_404(request.user, client_id)
+@client_page
+def emergency_access_grant(request: HttpRequest, client: Client) -> HttpResponse:
     form = EmergencyAccessForm(request.POST)
-    if not form.is_valid():
-        return render_client_page(
-            request, client, status=400, emergency_form=form, open_panel="emergency"
-        )
-    grant = services.grant_emergency_access(
-        provider=request.user, client=client, reason=form.cleaned_data["reason"]
+    if form.is_valid():
+        try:
+            grant = services.grant_emergency_access(
+                provider=request.user, client=client, reason=form.cleaned_data["reason"]
+            )
+        except InvalidInput as error:
+            add_errors(form, error)
+        else:
+            until = formats.date_format(timezone.localtime(grant.expires_at), "DATETIME_FORMAT")
+            messages.warning(
+                request,
+                f"Emergency access is active until {until}. Every record you open is marked, "
+                "and the privacy officers are told.",
+            )
+            return redirect("client-detail", client_id=client.pk)
+    return render_client_page(
+        request, client, status=400, emergency_form=form, open_panel="emergency"
     )
-    until = formats.date_format(timezone.localtime(grant.expires_at), "DATETIME_FORMAT")
-    messages.warning(
-        request,
-        f"Emergency access is active until {until}. Every record you open is marked, "
-        "and the privacy officers are told.",
-    )
-    return redirect("client-detail", client_id=client.pk)
 
 
 @require_GET
-@provider_view
-def access_log_view(request: HttpRequest, client_id: UUID) -> HttpResponse:
+@signed_in_page
+def access_log_view(request: HttpRequest, client_id: str) -> HttpResponse:
     """A client's access log: privacy officers of care-team organizations, and
     system admins for any client (as in the API)."""
-    if request.user.is_superuser:
-        client = get_object_or_404(Client, pk=client_id)
-    else:
-        client = client_or_404(request.user, client_id)
+    client = access_client_for_audit(request.user, client_id)
     require(
         may_read_access_log(request.user),
         "Only privacy officers and system admins may read the access log.",
     )
     page = Paginator(access_log(client), ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    record_access(request.user, client, "web.access_log.read")
+    record_access(request.user, client, Action.ACCESS_LOG_READ)
     return render(
         request,
         "consent/access_log.html",
@@ -131,19 +130,15 @@ def access_log_view(request: HttpRequest, client_id: UUID) -> HttpResponse:
 # --- consent policies -------------------------------------------------------------------
 
 
-def _may_edit_policies(request: HttpRequest) -> bool:
-    return request.user.is_superuser or request.user.role == Role.PRIVACY_OFFICER
-
-
 def _require_policy_editor(request: HttpRequest) -> None:
     require(
-        _may_edit_policies(request),
+        may_edit_policies(request.user),
         "Only privacy officers and system admins may change consent policies.",
     )
 
 
 @require_GET
-@provider_view
+@signed_in_page
 def consent_policy_list(request: HttpRequest) -> HttpResponse:
     policies = (
         live_policies()
@@ -157,7 +152,7 @@ def consent_policy_list(request: HttpRequest) -> HttpResponse:
         "consent/policy_list.html",
         {
             "policies": policies,
-            "may_edit": _may_edit_policies(request),
+            "may_edit": may_edit_policies(request.user),
             "category_choices": Category,
             "nav": "policies",
         },
@@ -176,26 +171,30 @@ def _rule_initial(policy: ConsentPolicy) -> list[dict]:
 
 
 @require_http_methods(["GET", "POST"])
-@provider_view
+@signed_in_page
 def consent_policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpResponse:
     _require_policy_editor(request)
     policy = get_object_or_404(live_policies(), pk=policy_id) if policy_id else None
     if request.method == "POST":
-        form = ConsentPolicyForm(request.POST, policy=policy)
+        form = ConsentPolicyForm(request.POST)
         rules = PolicyRuleFormSet(request.POST, prefix="rules")
         if form.is_valid() and rules.is_valid():
-            saved = services.save_consent_policy(
-                policy=policy,
-                name=form.cleaned_data["name"],
-                description=form.cleaned_data["description"],
-                rules=rules.rules(),
-            )
-            messages.success(request, f"Consent policy “{saved.name}” saved.")
-            return redirect("consent-policy-list")
+            try:
+                saved = services.save_consent_policy(
+                    policy=policy,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    rules=rules.rules(),
+                )
+            except InvalidInput as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, f"Consent policy “{saved.name}” saved.")
+                return redirect("consent-policy-list")
         status = 400
     else:
         initial = {"name": policy.name, "description": policy.description} if policy else None
-        form = ConsentPolicyForm(initial=initial, policy=policy)
+        form = ConsentPolicyForm(initial=initial)
         rules = PolicyRuleFormSet(prefix="rules", initial=_rule_initial(policy) if policy else None)
         status = 200
     return render(

@@ -1,7 +1,7 @@
 """Django admin for system admins: organizations and provider accounts.
 
 Clients and entries are deliberately not registered: system admins see no
-client's demographics or entries (API.md).
+client's demographics or entries (docs/access-rules.md).
 """
 
 from django.contrib import admin

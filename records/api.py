@@ -3,68 +3,41 @@ care teams and entries. Serializers validate input; services do the writes."""
 
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carelink.api import (
-    BoundedDateTimeField,
-    ClientScopedView,
-    Pagination,
-    require_organization,
-)
-from carelink.ids import parse_int_id, parse_uuid
-from consent.selectors import withheld_count
-from consent.services import record_access
+from access.lookups import access_entry
+from access.rest import ClientScopedView, require_organization
+from consent.selectors import search_clients, visible_entries, withheld_count
+from core.audit import Action, record_access
+from core.errors import NotAllowed
+from core.ids import parse_int_id
+from core.permissions import may_add_providers, may_create_organizations
+from core.rest import BoundedDateTimeField, OrganizationRef, Pagination, ProviderRef, check_input
+from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role, Sector
 from records import services
-from records.models import (
-    CareTeamMembership,
-    Category,
-    Client,
-    Entry,
-    EntryKind,
-    Organization,
-    Provider,
-    Role,
-    Sector,
-    normalize_health_card,
-)
-from records.selectors import active_care_team, entries_for, search_clients
+from records.models import CareTeamMembership, Client, Entry, Organization, Provider
+from records.selectors import active_care_team
 
 # --- serializers -------------------------------------------------------------------------
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=NAME_LIMIT)
     sector = serializers.ChoiceField(choices=Sector.choices)
 
     class Meta:
         model = Organization
         fields = ["id", "name", "sector"]
 
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if Organization.objects.filter(name__iexact=value).exists():
-            raise serializers.ValidationError("An organization with this name already exists.")
-        return value
-
-
-class OrganizationRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Organization
-        fields = ["id", "name", "sector"]
-
 
 class MeSerializer(serializers.ModelSerializer):
-    organization = OrganizationRefSerializer(allow_null=True)
+    organization = OrganizationRef(allow_null=True)
 
     class Meta:
         model = Provider
@@ -72,11 +45,11 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(max_length=100, validators=[UnicodeUsernameValidator()])
+    username = serializers.CharField(max_length=NAME_LIMIT, validators=[UnicodeUsernameValidator()])
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
-    full_name = serializers.CharField(max_length=100)
+    full_name = serializers.CharField(max_length=NAME_LIMIT)
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -84,29 +57,19 @@ class ProviderSerializer(serializers.ModelSerializer):
         model = Provider
         fields = ["id", "username", "password", "full_name", "organization", "role"]
 
-    def validate_username(self, value: str) -> str:
-        if Provider.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.")
-        return value
-
     def validate(self, attrs: dict) -> dict:
-        candidate = Provider(username=attrs["username"], full_name=attrs["full_name"])
-        try:
-            validate_password(attrs["password"], candidate)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": error.messages}) from None
+        check_input(
+            services.check_new_account,
+            username=attrs["username"],
+            password=attrs["password"],
+            full_name=attrs["full_name"],
+        )
         return attrs
 
 
-class ProviderRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Provider
-        fields = ["id", "full_name"]
-
-
 class ClientSerializer(serializers.ModelSerializer):
-    given_name = serializers.CharField(max_length=100)
-    family_name = serializers.CharField(max_length=100)
+    given_name = serializers.CharField(max_length=NAME_LIMIT)
+    family_name = serializers.CharField(max_length=NAME_LIMIT)
     birth_date = serializers.DateField()
     health_card_number = serializers.CharField(
         max_length=32, required=False, allow_blank=True, default=""
@@ -128,33 +91,20 @@ class ClientSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "created_at"]
 
-    def validate_given_name(self, value: str) -> str:
-        return _not_blank(value)
-
-    def validate_family_name(self, value: str) -> str:
-        return _not_blank(value)
-
-    def validate_birth_date(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("Birth date cannot be in the future.")
-        return value
-
-    def validate_health_card_number(self, value: str) -> str:
-        if value.strip() and not normalize_health_card(value):
-            raise serializers.ValidationError("Enter a health card number with letters or digits.")
-        return value.strip()
-
-
-def _not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise serializers.ValidationError("This field may not be blank.")
-    return value
+    def validate(self, attrs: dict) -> dict:
+        check_input(
+            services.check_demographics,
+            given_name=attrs["given_name"],
+            family_name=attrs["family_name"],
+            birth_date=attrs["birth_date"],
+            health_card_number=attrs.get("health_card_number", ""),
+        )
+        return attrs
 
 
 class CareTeamMemberSerializer(serializers.ModelSerializer):
     provider = serializers.SerializerMethodField()
-    organization = OrganizationRefSerializer()
+    organization = OrganizationRef()
 
     class Meta:
         model = CareTeamMembership
@@ -172,12 +122,14 @@ class CareTeamAddSerializer(serializers.Serializer):
 class EntrySerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(choices=Category.choices)
     kind = serializers.ChoiceField(choices=EntryKind.choices)
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=20_000, allow_blank=True, required=False, default="")
+    title = serializers.CharField(max_length=TITLE_LIMIT)
+    body = serializers.CharField(
+        max_length=BODY_LIMIT, allow_blank=True, required=False, default=""
+    )
     occurred_at = BoundedDateTimeField(required=False)
     data = serializers.JSONField(required=False, default=dict)
-    author = ProviderRefSerializer(read_only=True)
-    organization = OrganizationRefSerializer(read_only=True)
+    author = ProviderRef(read_only=True)
+    organization = OrganizationRef(read_only=True)
 
     class Meta:
         model = Entry
@@ -194,9 +146,6 @@ class EntrySerializer(serializers.ModelSerializer):
             "data",
         ]
         read_only_fields = ["id", "created_at", "author", "organization"]
-
-    def validate_title(self, value: str) -> str:
-        return _not_blank(value)
 
     def validate_data(self, value: Any) -> dict:
         if value is None:
@@ -239,8 +188,8 @@ class OrganizationListView(APIView):
 
     @extend_schema(request=OrganizationSerializer, responses={201: OrganizationSerializer})
     def post(self, request: Request) -> Response:
-        if not request.user.is_superuser:
-            raise exceptions.PermissionDenied("Only system admins may create organizations.")
+        if not may_create_organizations(request.user):
+            raise NotAllowed("Only system admins may create organizations.")
         serializer = OrganizationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization = services.create_organization(**serializer.validated_data)
@@ -251,24 +200,19 @@ class ProviderCreateView(APIView):
     @extend_schema(request=ProviderSerializer, responses={201: ProviderSerializer})
     def post(self, request: Request) -> Response:
         user = request.user
-        if not (user.is_superuser or user.role == Role.ORG_ADMIN):
-            raise exceptions.PermissionDenied(
-                "Only system admins and organization admins may add providers."
-            )
-        if not user.is_superuser and isinstance(request.data, dict):
+        if not may_add_providers(user):
+            raise NotAllowed("Only system admins and organization admins may add providers.")
+        own_only = "Organization admins may add providers to their own organization only."
+        if isinstance(request.data, dict):
             # 403 before 400: another organization's admin learns nothing from validation.
             requested = request.data.get("organization")
-            if requested is not None and str(requested) != str(user.organization_id):
-                raise exceptions.PermissionDenied(
-                    "Organization admins may add providers to their own organization only."
-                )
+            if requested is not None and not may_add_providers(user, requested):
+                raise NotAllowed(own_only)
         serializer = ProviderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         organization = serializer.validated_data["organization"]
-        if not user.is_superuser and organization.pk != user.organization_id:
-            raise exceptions.PermissionDenied(
-                "Organization admins may add providers to their own organization only."
-            )
+        if not may_add_providers(user, organization.pk):
+            raise NotAllowed(own_only)
         provider = services.create_provider(**serializer.validated_data)
         return Response(ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
 
@@ -286,7 +230,7 @@ class ClientListView(APIView):
             raise exceptions.ValidationError({"q": ["Null characters are not allowed."]})
         paginator = Pagination()
         page = paginator.paginate_queryset(search_clients(request.user, query), request, self)
-        record_access(request.user, page, "client.search" if query else "client.list")
+        record_access(request.user, page, Action.CLIENT_SEARCH if query else Action.CLIENT_LIST)
         return paginator.get_paginated_response(ClientSerializer(page, many=True).data)
 
     @extend_schema(
@@ -307,14 +251,14 @@ class ClientListView(APIView):
 class ClientDetailView(ClientScopedView):
     @extend_schema(responses=ClientSerializer)
     def get(self, request: Request, client_id: str) -> Response:
-        record_access(request.user, self.client, "client.read")
+        record_access(request.user, self.client, Action.CLIENT_READ)
         return Response(ClientSerializer(self.client).data)
 
 
 class CareTeamView(ClientScopedView):
     @extend_schema(responses=CareTeamMemberSerializer(many=True))
     def get(self, request: Request, client_id: str) -> Response:
-        record_access(request.user, self.client, "care_team.read")
+        record_access(request.user, self.client, Action.CARE_TEAM_READ)
         return Response(CareTeamMemberSerializer(active_care_team(self.client), many=True).data)
 
     @extend_schema(request=CareTeamAddSerializer, responses={201: CareTeamMemberSerializer})
@@ -323,7 +267,7 @@ class CareTeamView(ClientScopedView):
         serializer.is_valid(raise_exception=True)
         provider = serializer.validated_data["provider"]
         if provider.organization_id != request.user.organization_id:
-            raise exceptions.PermissionDenied(
+            raise NotAllowed(
                 "You may add providers of your own organization only; another organization "
                 "joins through a referral it accepts."
             )
@@ -345,7 +289,7 @@ class CareTeamMemberView(ClientScopedView):
             provider.pk != request.user.pk
             and membership.organization_id != request.user.organization_id
         ):
-            raise exceptions.PermissionDenied(
+            raise NotAllowed(
                 "Only the provider or a colleague of the same organization may remove them."
             )
         services.leave_care_team(actor=request.user, client=self.client, provider=provider)
@@ -386,12 +330,12 @@ class EntryListView(ClientScopedView):
     )
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)
-        entries = entries_for(request.user, self.client)
+        entries = visible_entries(request.user, self.client)
         if categories is not None:
             entries = entries.filter(category__in=categories)
         withheld = withheld_count(request.user, self.client)
         response, _ = self.paginate(entries, EntrySerializer, withheld_count=withheld)
-        record_access(request.user, self.client, "entry.list")
+        record_access(request.user, self.client, Action.ENTRY_LIST)
         return response
 
     @extend_schema(request=EntrySerializer, responses={201: EntrySerializer})
@@ -407,9 +351,6 @@ class EntryListView(ClientScopedView):
 class EntryDetailView(ClientScopedView):
     @extend_schema(operation_id="v1_clients_entries_read", responses=EntrySerializer)
     def get(self, request: Request, client_id: str, entry_id: str) -> Response:
-        entry = get_object_or_404(entries_for(request.user, self.client), pk=parse_uuid(entry_id))
-        record_access(request.user, self.client, "entry.read")
+        entry = access_entry(request.user, self.client, entry_id)
+        record_access(request.user, self.client, Action.ENTRY_READ)
         return Response(EntrySerializer(entry).data)
-
-
-__all__ = ["IsAuthenticated"]

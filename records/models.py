@@ -1,4 +1,4 @@
-"""Organizations, providers, clients, care teams and the shared record's entries."""
+"""Organizations, accounts, clients, care teams and the shared record's entries."""
 
 import re
 import uuid
@@ -8,46 +8,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.vocabulary import (
+    BODY_LIMIT,
+    NAME_LIMIT,
+    TITLE_LIMIT,
+    Category,
+    EntryKind,
+    Role,
+    Sector,
+)
 
-class Sector(models.TextChoices):
-    PRIMARY_CARE = "primary_care", "Primary care"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    SUBSTANCE_USE = "substance_use", "Substance use"
-    HOSPITAL = "hospital", "Hospital"
-    HOUSING = "housing", "Housing"
-    EMPLOYMENT = "employment", "Employment"
-    EDUCATION = "education", "Education"
-    SOCIAL_SERVICES = "social_services", "Social services"
-
-
-class Role(models.TextChoices):
-    CLINICIAN = "clinician", "Clinician"
-    INTAKE_WORKER = "intake_worker", "Intake worker"
-    CARE_COORDINATOR = "care_coordinator", "Care coordinator"
-    ORG_ADMIN = "org_admin", "Organization admin"
-    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
-
-
-class Category(models.TextChoices):
-    """What consent is expressed in."""
-
-    GENERAL_HEALTH = "general_health", "General health"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    SUBSTANCE_USE = "substance_use", "Substance use"
-    MEDICATIONS = "medications", "Medications"
-    HOUSING = "housing", "Housing"
-    EMPLOYMENT = "employment", "Employment"
-    EDUCATION = "education", "Education"
-    SOCIAL = "social", "Social"
-
-
-class EntryKind(models.TextChoices):
-    NOTE = "note", "Note"
-    ASSESSMENT = "assessment", "Assessment"
-    MEDICATION = "medication", "Medication"
-    INTAKE_REPORT = "intake_report", "Intake report"
-    DISCHARGE_SUMMARY = "discharge_summary", "Discharge summary"
-    CARE_PLAN = "care_plan", "Care plan"
+# The object permission a care-team organization's group holds on the client
+# (django-guardian): rule 1's rows (docs/access-rules.md).
+ACCESS_CLIENT_PERMISSION = "records.access_client"
 
 
 def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
@@ -55,7 +28,7 @@ def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=NAME_LIMIT, unique=True)
     sector = models.CharField(max_length=32, choices=Sector.choices)
     # Each organization's providers are members of its group; care-team access is
     # granted to the group as a django-guardian object permission on the client.
@@ -75,9 +48,12 @@ class Organization(models.Model):
 
 
 class Provider(AbstractUser):
-    """A person who logs in. System admins are superusers with no organization."""
+    """An account: a provider of an organization (with a role), a system admin
+    (a superuser with no organization), or a client's own account for the
+    portal (`client` set, no organization, no role). `core.permissions` tells
+    them apart; the three never overlap (constraints below)."""
 
-    full_name = models.CharField(max_length=100, blank=True)
+    full_name = models.CharField(max_length=NAME_LIMIT, blank=True)
     organization = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -86,10 +62,19 @@ class Provider(AbstractUser):
         related_name="providers",
     )
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
+    client = models.OneToOneField(
+        "Client", on_delete=models.PROTECT, null=True, blank=True, related_name="account"
+    )
 
     class Meta:
         ordering = ["full_name", "username"]
         constraints = [
+            # A client's account is nobody's provider and no administrator.
+            models.CheckConstraint(
+                condition=Q(client__isnull=True)
+                | Q(organization__isnull=True, role="", is_staff=False, is_superuser=False),
+                name="client_account_is_no_provider",
+            ),
             models.CheckConstraint(
                 condition=Q(role="") | _in_choices("role", Role), name="provider_role_valid"
             ),
@@ -121,8 +106,8 @@ class Client(models.Model):
     """The person receiving care: one record across all organizations."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=NAME_LIMIT)
+    family_name = models.CharField(max_length=NAME_LIMIT)
     birth_date = models.DateField()
     health_card_number = models.CharField(max_length=32, blank=True)
     health_card_normalized = models.CharField(max_length=32, blank=True, editable=False)
@@ -178,8 +163,8 @@ class Entry(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="entries")
     category = models.CharField(max_length=32, choices=Category.choices)
     kind = models.CharField(max_length=32, choices=EntryKind.choices)
-    title = models.CharField(max_length=200)
-    body = models.TextField(max_length=20_000, blank=True)
+    title = models.CharField(max_length=TITLE_LIMIT)
+    body = models.TextField(max_length=BODY_LIMIT, blank=True)
     data = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
@@ -206,13 +191,10 @@ class Entry(models.Model):
         return self.title
 
 
-# django-guardian with direct foreign keys (not the generic tables): the
-# care-team organizations' groups hold `access_client` on the client.
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase  # noqa: E402
-
-
-class ClientUserObjectPermission(UserObjectPermissionBase):
-    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+# django-guardian with a direct foreign-key table (not the generic one): the
+# care-team organizations' groups hold `access_client` on the client. There is
+# no per-user table: access is by organization, never by person.
+from guardian.models import GroupObjectPermissionBase  # noqa: E402
 
 
 class ClientGroupObjectPermission(GroupObjectPermissionBase):

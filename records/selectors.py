@@ -1,23 +1,14 @@
-"""Reads of the records app. Every read of record content goes through the
-consent engine (consent.selectors): these only shape what it returns."""
+"""Reads of the records app that need no consent decision: who is on a case.
+
+Reads of record content go through the consent engine (`consent.selectors`),
+which stands above this app."""
+
+from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from consent.selectors import visible_clients, visible_entries
-from records.models import CareTeamMembership, Client, Entry, Provider, normalize_health_card
-
-
-def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
-    """The provider's visible clients matching every word of `text` by name or
-    health card number (with or without dashes and spaces)."""
-    clients = visible_clients(provider)
-    for term in text.split():
-        match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
-        card = normalize_health_card(term)
-        if card:
-            match |= Q(health_card_normalized__contains=card)
-        clients = clients.filter(match)
-    return clients.order_by("family_name", "given_name", "id")
+from records.models import CareTeamMembership, Client
 
 
 def active_care_team(client: Client) -> QuerySet[CareTeamMembership]:
@@ -29,6 +20,10 @@ def active_care_team(client: Client) -> QuerySet[CareTeamMembership]:
     )
 
 
-def entries_for(provider: Provider, client: Client) -> QuerySet[Entry]:
-    """`visible_entries`, ready to serialize (author and organization joined)."""
-    return visible_entries(provider, client).select_related("author", "organization")
+def care_team_at(client_id: Any, at: datetime) -> QuerySet[CareTeamMembership]:
+    """The care team as it was at a moment, read from the membership history: a
+    provider who joined later does not hear of earlier events, however late the
+    worker delivers them."""
+    return CareTeamMembership.objects.filter(client_id=client_id, since__lte=at).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=at)
+    )

@@ -1,16 +1,33 @@
-"""Writes of the records app: organizations, providers, clients, care teams, entries."""
+"""Writes of the records app: organizations, providers, clients, care teams, entries.
 
+Each write decides its own rules and raises `core.errors.InvalidInput` by field
+when the input breaks one; the `check_…` functions are those rules, which
+forms and serializers call to report them beside their own errors.
+"""
+
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from consent.selectors import ACCESS_CLIENT_PERMISSION
-from consent.services import TransitionNotAllowed, record_access
+from core.audit import Action, record_access
+from core.errors import (
+    Conflict,
+    InputErrors,
+    InvalidInput,
+    conflict_on_duplicate,
+    require_text,
+)
+from core.vocabulary import NAME_LIMIT, TITLE_LIMIT
+from records import events
 from records.models import (
+    ACCESS_CLIENT_PERMISSION,
     CareTeamMembership,
     Client,
     Entry,
@@ -20,10 +37,41 @@ from records.models import (
 )
 
 
+def organization_group_name(organization_id: int) -> str:
+    return f"organization:{organization_id}"
+
+
 @transaction.atomic
 def create_organization(*, name: str, sector: str) -> Organization:
-    group = Group.objects.create(name=f"organization:{name}")
-    return Organization.objects.create(name=name, sector=sector, group=group)
+    """The organization and its group, named by the organization's id (a name
+    can be changed in the admin; the id never is)."""
+    name = require_text("name", name, NAME_LIMIT)
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise InvalidInput({"name": "An organization with this name already exists."})
+    # The group needs a unique name before the organization has its id.
+    group = Group.objects.create(name=f"organization:new:{uuid.uuid4()}")
+    with conflict_on_duplicate("An organization with this name was just created."):
+        organization = Organization.objects.create(name=name, sector=sector, group=group)
+    Group.objects.filter(pk=group.pk).update(name=organization_group_name(organization.pk))
+    return organization
+
+
+def check_new_account(*, username: str, password: str | None, full_name: str = "") -> None:
+    """The project's rules for a new sign-in: a free username (whatever its case)
+    and a password Django's validators accept."""
+    errors = InputErrors()
+    errors.check(
+        "username",
+        not Provider.objects.filter(username__iexact=username).exists(),
+        "This username is taken.",
+    )
+    if password is not None:
+        try:
+            validate_password(password, Provider(username=username, full_name=full_name))
+        except ValidationError as error:
+            for message in error.messages:
+                errors.add("password", message)
+    errors.raise_if_any()
 
 
 @transaction.atomic
@@ -36,6 +84,8 @@ def create_provider(
     role: str,
     email: str = "",
 ) -> Provider:
+    username = require_text("username", username, NAME_LIMIT)
+    check_new_account(username=username, password=password, full_name=full_name)
     provider = Provider(
         username=username,
         full_name=full_name,
@@ -47,7 +97,8 @@ def create_provider(
         provider.set_password(password)
     else:
         provider.set_unusable_password()
-    provider.save()
+    with conflict_on_duplicate("This username was just taken."):
+        provider.save()
     sync_provider_group(provider)
     return provider
 
@@ -79,9 +130,10 @@ def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
         client=client, provider=provider, ended_at__isnull=True
     ).first()
     if membership is None:
-        membership = CareTeamMembership.objects.create(
-            client=client, provider=provider, organization_id=provider.organization_id
-        )
+        with conflict_on_duplicate("This provider was just added to the care team."):
+            membership = CareTeamMembership.objects.create(
+                client=client, provider=provider, organization_id=provider.organization_id
+            )
     _grant_organization_access(client, provider.organization)
     return membership
 
@@ -91,9 +143,9 @@ def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> Ca
     if CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
     ).exists():
-        raise TransitionNotAllowed("This provider is already on the care team.")
+        raise Conflict("This provider is already on the care team.")
     membership = add_to_care_team(client, provider)
-    record_access(actor, client, "care_team.add")
+    record_access(actor, client, Action.CARE_TEAM_ADD)
     return membership
 
 
@@ -108,8 +160,8 @@ def leave_care_team(*, actor: Provider, client: Client, provider: Provider) -> N
     # they have moved since: that organization's access is what may end now.
     organization_ids = set(memberships.values_list("organization_id", flat=True))
     if not memberships.update(ended_at=timezone.now()):
-        raise TransitionNotAllowed("This provider is not on the care team.")
-    record_access(actor, client, "care_team.remove")
+        raise Conflict("This provider is not on the care team.")
+    record_access(actor, client, Action.CARE_TEAM_REMOVE)
     for organization in Organization.objects.filter(pk__in=organization_ids).select_related(
         "group"
     ):
@@ -142,6 +194,24 @@ def find_matching_client(
     )
 
 
+def check_demographics(
+    *, given_name: str, family_name: str, birth_date: date, health_card_number: str
+) -> None:
+    """The rules of a client's identifying details, for intake and edits alike."""
+    errors = InputErrors()
+    errors.check("given_name", bool(given_name.strip()), "This field may not be blank.")
+    errors.check("family_name", bool(family_name.strip()), "This field may not be blank.")
+    errors.check(
+        "birth_date", birth_date <= timezone.localdate(), "Birth date cannot be in the future."
+    )
+    errors.check(
+        "health_card_number",
+        not health_card_number.strip() or bool(normalize_health_card(health_card_number)),
+        "Enter a health card number with letters or digits.",
+    )
+    errors.raise_if_any()
+
+
 @transaction.atomic
 def register_client(
     *,
@@ -154,36 +224,33 @@ def register_client(
     email: str = "",
 ) -> ClientRegistration:
     """Create a client, or link to the existing record; the caller joins its care team."""
+    health_card_number = (health_card_number or "").strip()
+    check_demographics(
+        given_name=given_name,
+        family_name=family_name,
+        birth_date=birth_date,
+        health_card_number=health_card_number,
+    )
     existing = find_matching_client(
         family_name=family_name, birth_date=birth_date, health_card_number=health_card_number
     )
     if existing is not None:
         add_to_care_team(existing, provider)
-        record_access(provider, existing, "client.match")
+        record_access(provider, existing, Action.CLIENT_MATCH)
         return ClientRegistration(existing, matched=True)
     client = Client.objects.create(
         given_name=given_name.strip(),
         family_name=family_name.strip(),
         birth_date=birth_date,
-        health_card_number=(health_card_number or "").strip(),
+        health_card_number=health_card_number,
         health_card_normalized=normalize_health_card(health_card_number),
         phone=phone or "",
         email=email or "",
         created_by=provider,
     )
     add_to_care_team(client, provider)
-    record_access(provider, client, "client.create")
+    record_access(provider, client, Action.CLIENT_CREATE)
     return ClientRegistration(client, matched=False)
-
-
-@transaction.atomic
-def update_client(*, provider: Provider, client: Client, **fields) -> Client:
-    for name, value in fields.items():
-        setattr(client, name, value)
-    client.health_card_normalized = normalize_health_card(client.health_card_number)
-    client.save()
-    record_access(provider, client, "client.update")
-    return client
 
 
 def create_entry(
@@ -197,13 +264,14 @@ def create_entry(
     data: dict | None = None,
     occurred_at: datetime | None = None,
 ) -> Entry:
-    """The entry row only; `add_entry` is the audited, routed write."""
+    """The entry row only, for writes that raise their own event (an intake
+    report); `add_entry` is the audited, routed write."""
     now = timezone.now()
     return Entry.objects.create(
         client=client,
         category=category,
         kind=kind,
-        title=title,
+        title=require_text("title", title, TITLE_LIMIT),
         body=body or "",
         data=data if data is not None else {},
         occurred_at=occurred_at or now,
@@ -215,9 +283,7 @@ def create_entry(
 
 @transaction.atomic
 def add_entry(*, provider: Provider, client: Client, **fields) -> Entry:
-    from referrals.outbox import publish_event
-
     entry = create_entry(client=client, author=provider, **fields)
-    record_access(provider, client, "entry.create")
-    publish_event("entry_added", client=client, actor=provider, entry=entry)
+    record_access(provider, client, Action.ENTRY_CREATE)
+    events.entry_added(entry, actor=provider)
     return entry

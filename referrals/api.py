@@ -1,4 +1,4 @@
-"""REST API v1 of the referrals app: referrals (the closed loop) and the inbox.
+"""REST API v1 of the referrals app: referrals, a closed loop.
 
 Views are thin: resolve what the caller may see through the selectors (404
 otherwise), validate input, call one service, serialize.
@@ -12,11 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carelink.api import Pagination, resolve_client
-from consent.services import record_access
-from records.models import Category, Client, Organization, Provider
+from access.lookups import access_client, access_referral
+from core.audit import Action, record_access
+from core.rest import Pagination, choice_filter, json_object
+from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
+from records.models import Organization, Provider
 from referrals import selectors, services
-from referrals.models import Notification, Referral, ReferralStatus, Urgency
+from referrals.models import Referral, ReferralStatus, Urgency
+from referrals.transitions import ReferralAction, require_side
 
 # --- serializers -------------------------------------------------------------------------
 
@@ -73,7 +76,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 class ReferralCreateSerializer(serializers.Serializer):
     to_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
-    reason = serializers.CharField(max_length=2_000)
+    reason = serializers.CharField(max_length=REASON_LIMIT)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     share_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices),
@@ -89,7 +92,7 @@ class ReferralCreateSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2_000)
+    reason = serializers.CharField(max_length=REASON_LIMIT)
 
 
 class ScheduleSerializer(serializers.Serializer):
@@ -97,8 +100,10 @@ class ScheduleSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=20_000, allow_blank=True, required=False, default="")
+    title = serializers.CharField(max_length=TITLE_LIMIT)
+    body = serializers.CharField(
+        max_length=BODY_LIMIT, allow_blank=True, required=False, default=""
+    )
     category = serializers.ChoiceField(choices=Category.choices)
 
 
@@ -106,53 +111,7 @@ class CompleteSerializer(serializers.Serializer):
     report = ReportSerializer()
 
 
-class NotificationSerializer(serializers.ModelSerializer):
-    client = serializers.SerializerMethodField()
-    referral = serializers.UUIDField(source="referral_id", allow_null=True)
-    entry = serializers.UUIDField(source="entry_id", allow_null=True)
-    preview = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "client", "referral", "entry", "preview", "created_at", "read_at"]
-
-    def get_client(self, notification: Notification) -> dict:
-        client = notification.client
-        return {
-            "id": str(client.pk),
-            "given_name": client.given_name,
-            "family_name": client.family_name,
-        }
-
-    def get_preview(self, notification: Notification) -> str:
-        return selectors.notification_preview(notification)
-
-
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _json_object(request: Request) -> dict:
-    if not isinstance(request.data, dict):
-        raise exceptions.ValidationError({"detail": "Send a JSON object."})
-    return request.data
-
-
-def _choice_filter(request: Request, name: str, choices: list[str]) -> str | None:
-    """An unknown filter value is a 400 naming the parameter, never an empty list."""
-    if name not in request.query_params:
-        return None
-    value = request.query_params[name]
-    if value not in choices:
-        raise exceptions.ValidationError(
-            {name: [f'"{value}" is not valid here. Use one of: {", ".join(choices)}.']}
-        )
-    return value
-
-
-def _audit_clients(provider: Provider, clients: list[Client], action: str) -> None:
-    """Rule 7: one access event per distinct client shown, in one bulk insert."""
-    unique = list({client.pk: client for client in clients}.values())
-    record_access(provider, unique, action)
 
 
 def _referral_response(referral: Referral, code: int = status.HTTP_200_OK) -> Response:
@@ -160,7 +119,7 @@ def _referral_response(referral: Referral, code: int = status.HTTP_200_OK) -> Re
 
 
 def _reload(provider: Provider, referral: Referral) -> Referral:
-    return selectors.referral_for(provider, referral.pk)
+    return access_referral(provider, referral.pk)
 
 
 # --- views -------------------------------------------------------------------------------
@@ -175,8 +134,8 @@ class ReferralListView(APIView):
         responses=ReferralSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        direction = _choice_filter(request, "direction", ["incoming", "outgoing"])
-        state = _choice_filter(request, "status", ReferralStatus.values)
+        direction = choice_filter(request, "direction", ["incoming", "outgoing"])
+        state = choice_filter(request, "status", ReferralStatus.values)
         referrals = selectors.visible_referrals(request.user)
         if direction == "incoming":
             referrals = referrals.filter(to_organization_id=request.user.organization_id)
@@ -186,17 +145,17 @@ class ReferralListView(APIView):
             referrals = referrals.filter(status=state)
         paginator = Pagination()
         page = paginator.paginate_queryset(referrals, request, self)
-        _audit_clients(request.user, [r.client for r in page], "referral.list")
+        record_access(request.user, [r.client for r in page], Action.REFERRAL_LIST)
         return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
 
     @extend_schema(request=ReferralCreateSerializer, responses={201: ReferralSerializer})
     def post(self, request: Request) -> Response:
-        data = _json_object(request)
+        data = json_object(request)
         if not data.get("client"):
             raise exceptions.ValidationError({"client": ["This field is required."]})
         # The client is resolved through the gate first: off the caller's care
         # teams it does not exist (404), before any other validation (400).
-        client = resolve_client(request.user, data["client"])
+        client = access_client(request.user, data["client"])
         serializer = ReferralCreateSerializer(data=data, context={"provider": request.user})
         serializer.is_valid(raise_exception=True)
         referral = services.refer_client(
@@ -208,38 +167,28 @@ class ReferralListView(APIView):
 class ReferralDetailView(APIView):
     @extend_schema(responses=ReferralSerializer)
     def get(self, request: Request, referral_id: str) -> Response:
-        referral = selectors.referral_for(request.user, referral_id)
-        record_access(request.user, referral.client, "referral.read")
+        referral = access_referral(request.user, referral_id)
+        record_access(request.user, referral.client, Action.REFERRAL_READ)
         return _referral_response(referral)
 
 
 class ReferralTransitionView(APIView):
     """Base of the transition endpoints: 404 unless the caller's organization is a
-    party to the referral; the service decides 403 (wrong side) and 409 (state)."""
+    party to the referral; 403 for the wrong side (the transition table's, checked
+    before the input: 403 before 400); 409 for the wrong state (the service)."""
 
     input_serializer: type[serializers.Serializer] | None = None
-    # Which party may make this transition; checked before the input (403 before 400).
-    by_receiving_organization = True
-    verb = ""
+    action: ReferralAction
 
     def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
         raise NotImplementedError
 
     def post(self, request: Request, referral_id: str) -> Response:
-        referral = selectors.referral_for(request.user, referral_id)
-        party = (
-            referral.to_organization_id
-            if self.by_receiving_organization
-            else referral.from_organization_id
-        )
-        if request.user.organization_id != party:
-            side = "receiving" if self.by_receiving_organization else "referring"
-            raise exceptions.PermissionDenied(
-                f"Only the {side} organization may {self.verb} this referral."
-            )
+        referral = access_referral(request.user, referral_id)
+        require_side(request.user, referral, self.action)
         data: dict[str, Any] = {}
         if self.input_serializer is not None:
-            serializer = self.input_serializer(data=_json_object(request))
+            serializer = self.input_serializer(data=json_object(request))
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
         referral = self.transition(request.user, referral, data)
@@ -247,7 +196,7 @@ class ReferralTransitionView(APIView):
 
 
 class AcceptReferralView(ReferralTransitionView):
-    verb = "accept"
+    action = ReferralAction.ACCEPT
 
     @extend_schema(request=None, responses=ReferralSerializer)
     def post(self, request: Request, referral_id: str) -> Response:
@@ -258,7 +207,7 @@ class AcceptReferralView(ReferralTransitionView):
 
 
 class DeclineReferralView(ReferralTransitionView):
-    verb = "decline"
+    action = ReferralAction.DECLINE
     input_serializer = ReasonSerializer
 
     @extend_schema(request=ReasonSerializer, responses=ReferralSerializer)
@@ -270,7 +219,7 @@ class DeclineReferralView(ReferralTransitionView):
 
 
 class ScheduleReferralView(ReferralTransitionView):
-    verb = "schedule"
+    action = ReferralAction.SCHEDULE
     input_serializer = ScheduleSerializer
 
     @extend_schema(request=ScheduleSerializer, responses=ReferralSerializer)
@@ -282,7 +231,7 @@ class ScheduleReferralView(ReferralTransitionView):
 
 
 class CompleteReferralView(ReferralTransitionView):
-    verb = "complete"
+    action = ReferralAction.COMPLETE
     input_serializer = CompleteSerializer
 
     @extend_schema(request=CompleteSerializer, responses=ReferralSerializer)
@@ -296,8 +245,7 @@ class CompleteReferralView(ReferralTransitionView):
 
 
 class CancelReferralView(ReferralTransitionView):
-    verb = "cancel"
-    by_receiving_organization = False
+    action = ReferralAction.CANCEL
     input_serializer = ReasonSerializer
 
     @extend_schema(request=ReasonSerializer, responses=ReferralSerializer)
@@ -306,29 +254,3 @@ class CancelReferralView(ReferralTransitionView):
 
     def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
         return services.cancel_referral(provider=provider, referral=referral, **data)
-
-
-class InboxView(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("unread", str, enum=["true", "false"])],
-        responses=NotificationSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        unread = _choice_filter(request, "unread", ["true", "false"])
-        notifications = selectors.inbox(
-            request.user, unread=None if unread is None else unread == "true"
-        )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(notifications, request, self)
-        # The inbox shows clients' names: audited like any list of clients.
-        _audit_clients(request.user, [n.client for n in page], "inbox.list")
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
-
-
-class InboxReadView(APIView):
-    @extend_schema(request=None, responses=NotificationSerializer)
-    def post(self, request: Request, notification_id: str) -> Response:
-        notification = selectors.notification_for(request.user, notification_id)
-        services.mark_notification_read(provider=request.user, notification=notification)
-        notification = selectors.notification_for(request.user, notification.pk)
-        return Response(NotificationSerializer(notification).data)

@@ -1,12 +1,13 @@
-"""Forms of the provider web pages for referrals (input checks only; the
-services decide who may do what and when)."""
+"""Forms of the web pages for referrals. They translate input; the services
+decide who may do what and when."""
 
 from typing import Any
 
 from django import forms
 
-from records.forms import DateTimeInput
-from records.models import Category, Organization, Provider
+from core.pages import DateTimeInput
+from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
+from records.models import Organization, Provider
 from referrals.models import Urgency
 
 
@@ -20,7 +21,9 @@ class ReferForm(forms.Form):
         label="Urgency", choices=Urgency.choices, initial=Urgency.ROUTINE, widget=forms.RadioSelect
     )
     reason = forms.CharField(
-        label="Reason for referral", max_length=2_000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Reason for referral",
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     share_categories = forms.MultipleChoiceField(
         label="The client agrees to share with them",
@@ -42,7 +45,7 @@ class ReferForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", max_length=2_000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason", max_length=REASON_LIMIT, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -51,13 +54,10 @@ class ScheduleForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    title = forms.CharField(label="Report title", max_length=200)
+    title = forms.CharField(label="Report title", max_length=TITLE_LIMIT)
     category = forms.ChoiceField(
         label="Category", choices=Category.choices, initial=Category.MENTAL_HEALTH
     )
     body = forms.CharField(
-        label="Intake report", max_length=20_000, required=False, widget=forms.Textarea
+        label="Intake report", max_length=BODY_LIMIT, required=False, widget=forms.Textarea
     )
-
-    def report(self) -> dict:
-        return dict(self.cleaned_data)

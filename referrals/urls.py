@@ -30,6 +30,4 @@ urlpatterns = [
         api.CancelReferralView.as_view(),
         name="referral-cancel",
     ),
-    path("inbox/", api.InboxView.as_view(), name="inbox"),
-    path("inbox/<str:notification_id>/read/", api.InboxReadView.as_view(), name="inbox-read"),
 ]

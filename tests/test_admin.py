@@ -89,5 +89,5 @@ def test_policy_rule_with_unknown_category_is_refused(admin_client_):
 def test_admin_shows_no_client_records_and_no_way_to_edit_the_audit(admin_client_, ana):
     assert admin_client_.get("/admin/records/client/").status_code == 404
     assert admin_client_.get("/admin/records/entry/").status_code == 404
-    assert admin_client_.get("/admin/consent/accessevent/").status_code == 200
-    assert admin_client_.get("/admin/consent/accessevent/add/").status_code == 403
+    assert admin_client_.get("/admin/core/accessevent/").status_code == 200
+    assert admin_client_.get("/admin/core/accessevent/add/").status_code == 403

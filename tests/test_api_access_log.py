@@ -1,7 +1,7 @@
 """The access log: who may read it, and what it shows."""
 
-from consent.models import AccessEvent
 from consent.services import grant_emergency_access
+from core.models import AccessEvent
 
 REASON = "Client in crisis at the front desk, need the care plan."
 
@@ -29,7 +29,7 @@ def test_privacy_officer_of_care_team_org_reads_the_log(ana, dr_lee, privacy_pat
     assert ats == sorted(ats, reverse=True)
     # Reading the log is itself recorded.
     assert AccessEvent.objects.filter(
-        client=ana, provider=privacy_pat, action="access_log.read"
+        client=ana, actor=privacy_pat, action="access_log.read"
     ).exists()
 
 
@@ -50,7 +50,7 @@ def test_superuser_reads_any_log_but_unknown_client_is_404(ana, sysadmin, api_as
     response = api_as(sysadmin).get(log_url(ana))
     assert response.status_code == 200
     assert response.json()["count"] >= 1
-    event = AccessEvent.objects.filter(provider=sysadmin).get()
+    event = AccessEvent.objects.filter(actor=sysadmin).get()
     assert event.action == "access_log.read" and event.organization is None
     later = api_as(sysadmin).get(log_url(ana)).json()["results"][0]
     assert later["provider"]["id"] == sysadmin.pk and later["organization"] is None

@@ -3,7 +3,7 @@
 import pytest
 from guardian.shortcuts import get_groups_with_perms
 
-from consent.models import AccessEvent
+from core.models import AccessEvent
 from records.models import CareTeamMembership, Client
 from tests.factories import ClientFactory, ProviderFactory
 
@@ -43,9 +43,7 @@ def test_register_client(dr_lee, api_as):
     assert CareTeamMembership.objects.filter(
         client=client, provider=dr_lee, ended_at__isnull=True
     ).exists()
-    assert AccessEvent.objects.filter(
-        client=client, provider=dr_lee, action="client.create"
-    ).exists()
+    assert AccessEvent.objects.filter(client=client, actor=dr_lee, action="client.create").exists()
     assert api_as(dr_lee).get(f"{CLIENTS}{client.pk}/").status_code == 200
 
 
@@ -69,7 +67,7 @@ def test_matching_links_to_the_existing_record(card, family_name, ana, outsider,
     assert response.json()["id"] == str(ana.pk)
     assert Client.objects.count() == before
     assert CareTeamMembership.objects.filter(client=ana, provider=outsider).exists()
-    assert AccessEvent.objects.filter(client=ana, provider=outsider, action="client.match").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=outsider, action="client.match").exists()
     assert api_as(outsider).get(f"{CLIENTS}{ana.pk}/").status_code == 200
 
 
@@ -165,7 +163,7 @@ def test_client_detail(ana, emp_jo, api_as):
     assert body["family_name"] == "Silva"
     assert body["health_card_number"] == "1234-567-890"
     assert body["birth_date"] == "1990-05-17"
-    assert AccessEvent.objects.filter(client=ana, provider=emp_jo, action="client.read").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=emp_jo, action="client.read").exists()
 
 
 # --- care team ----------------------------------------------------------------------------
@@ -200,7 +198,7 @@ def test_add_a_colleague_of_own_organization(ana, dr_lee, family_practice, api_a
     response = api_as(dr_lee).post(care_team_url(ana), {"provider": colleague.pk}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["provider"]["id"] == colleague.pk
-    assert AccessEvent.objects.filter(client=ana, provider=dr_lee, action="care_team.add").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=dr_lee, action="care_team.add").exists()
     # Already on the team: a second add is a conflict, and changes nothing.
     before = CareTeamMembership.objects.count()
     response = api_as(dr_lee).post(care_team_url(ana), {"provider": colleague.pk}, format="json")
@@ -243,9 +241,7 @@ def test_last_provider_leaving_ends_organization_access(ana, emp_jo, employment_
     assert jo.get(f"{CLIENTS}{ana.pk}/").status_code == 404
     assert str(ana.pk) not in {c["id"] for c in jo.get(CLIENTS).json()["results"]}
     assert employment_service.group not in get_groups_with_perms(ana)
-    assert AccessEvent.objects.filter(
-        client=ana, provider=emp_jo, action="care_team.remove"
-    ).exists()
+    assert AccessEvent.objects.filter(client=ana, actor=emp_jo, action="care_team.remove").exists()
     # Rejoining (e.g. by matching) starts a new membership; history keeps the old one.
     response = jo.post(
         CLIENTS,

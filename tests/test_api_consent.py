@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, EmergencyAccess
+from consent.models import ConsentDirective, ConsentPolicy, EmergencyAccess
 from consent.services import save_consent_policy
+from core.models import AccessEvent, OutboxEvent
 from records.services import create_entry
-from referrals.models import OutboxEvent
 from tests.factories import ProviderFactory
 
 
@@ -84,7 +84,7 @@ def test_permit_directive_makes_entry_visible_at_once(ana, dr_lee, emp_jo, mh_no
     assert body["active"] is True
     assert body["revoked_at"] is None
     assert body["recorded_by"]["id"] == dr_lee.pk
-    assert AccessEvent.objects.filter(client=ana, provider=dr_lee, action="consent.record").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=dr_lee, action="consent.record").exists()
 
     assert jo.get(f"{entries_url(ana)}{mh_note.pk}/").status_code == 200
     listing = jo.get(entries_url(ana)).json()
@@ -99,7 +99,7 @@ def test_permit_directive_makes_entry_visible_at_once(ana, dr_lee, emp_jo, mh_no
     assert response.json()["active"] is False
     assert jo.get(f"{entries_url(ana)}{mh_note.pk}/").status_code == 404
     assert jo.get(entries_url(ana)).json()["withheld_count"] == 1
-    assert AccessEvent.objects.filter(client=ana, provider=emp_jo, action="consent.revoke").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=emp_jo, action="consent.revoke").exists()
 
     before = ConsentDirective.objects.get(pk=body["id"]).revoked_at
     response = api_as(dr_lee).post(revoke)
@@ -238,9 +238,7 @@ def test_consent_list_includes_revoked_and_is_audited(ana, dr_lee, intake_kim, a
     by_id = {d["id"]: d for d in page["results"]}
     assert by_id[ids[0]]["active"] is False and by_id[ids[0]]["revoked_at"]
     assert by_id[ids[1]]["active"] is True
-    assert AccessEvent.objects.filter(
-        client=ana, provider=intake_kim, action="consent.list"
-    ).exists()
+    assert AccessEvent.objects.filter(client=ana, actor=intake_kim, action="consent.list").exists()
 
 
 def test_revoke_unknown_or_invisible_directive_is_404(ana, dr_lee, outsider, sysadmin, api_as):
@@ -469,7 +467,11 @@ def test_emergency_access_lifts_rule_3_for_that_provider_only(
     assert datetime.fromisoformat(body["expires_at"]) == expires
     # The privacy officers hear of it through the routing queue's outbox.
     assert OutboxEvent.objects.filter(
-        kind="emergency_access", client=ana, actor=emp_jo, emergency_access_id=body["id"]
+        kind="emergency_access",
+        client=ana,
+        actor=emp_jo,
+        subject_type="consent.emergencyaccess",
+        subject_id=body["id"],
     ).exists()
 
     assert jo.get(f"{entries_url(ana)}{mh_note.pk}/").status_code == 200
@@ -478,11 +480,11 @@ def test_emergency_access_lifts_rule_3_for_that_provider_only(
     assert api_as(colleague).get(f"{entries_url(ana)}{mh_note.pk}/").status_code == 404
     assert api_as(colleague).get(entries_url(ana)).json()["withheld_count"] == 1
 
-    events = AccessEvent.objects.filter(client=ana, provider=emp_jo, at__gte=before)
+    events = AccessEvent.objects.filter(client=ana, actor=emp_jo, at__gte=before)
     assert events.filter(action="emergency_access.grant").exists()
     assert events.filter(action="entry.list").exists()
     assert all(event.emergency for event in events)
-    assert not AccessEvent.objects.filter(provider=colleague, emergency=True).exists()
+    assert not AccessEvent.objects.filter(actor=colleague, emergency=True).exists()
 
 
 def test_emergency_access_hours_come_from_the_setting(ana, emp_jo, api_as, settings):

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consent.models import AccessEvent
 from consent.services import record_consent
-from records.models import Category, Entry
+from core.models import AccessEvent, OutboxEvent
+from core.vocabulary import Category
+from records.models import Entry
 from records.services import create_entry
-from referrals.models import OutboxEvent
 
 
 def entries_url(client) -> str:
@@ -52,7 +52,7 @@ def test_add_entry(ana, dr_lee, family_practice, api_as):
     assert body["data"] == {"phq9": 17}
     entry = Entry.objects.get(pk=body["id"])
     assert entry.occurred_at.isoformat() == "2024-03-01T14:30:00+00:00"
-    assert AccessEvent.objects.filter(client=ana, provider=dr_lee, action="entry.create").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=dr_lee, action="entry.create").exists()
     assert OutboxEvent.objects.filter(kind="entry_added", entry=entry).exists()
 
 
@@ -169,7 +169,7 @@ def test_entry_detail_follows_rule_3(ana, dr_lee, emp_jo, api_as):
     response = jo.get(f"{entries_url(ana)}{mine.pk}/")
     assert response.status_code == 200
     assert response.json()["title"] == "Job"
-    assert AccessEvent.objects.filter(client=ana, provider=emp_jo, action="entry.read").exists()
+    assert AccessEvent.objects.filter(client=ana, actor=emp_jo, action="entry.read").exists()
 
     hidden = jo.get(f"{entries_url(ana)}{theirs.pk}/")
     unknown = jo.get(f"{entries_url(ana)}9b0a3f4e-1f2e-4c3d-8a7b-6c5d4e3f2a1b/")

@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm, get_groups_with_perms
 
-from consent.models import AccessEvent
-from consent.selectors import ACCESS_CLIENT_PERMISSION, visible_clients
+from consent.selectors import visible_clients
 from consent.services import grant_emergency_access, record_consent
-from records.models import CareTeamMembership
+from core.models import AccessEvent
+from records.models import ACCESS_CLIENT_PERMISSION, CareTeamMembership
 from records.services import add_to_care_team, create_entry, leave_care_team
 from tests.factories import ClientFactory, ProviderFactory
 from tests.test_client_scoped_404 import ROUTE_PARAM, api_routes
@@ -134,7 +134,7 @@ def test_every_read_and_write_is_audited(
     response = getattr(api_as(provider), method)(path, body, format="json")
     assert response.status_code < 300, response.content
     new = AccessEvent.objects.exclude(pk__in=before)
-    assert [(e.client_id, e.provider_id, e.organization_id, e.action) for e in new] == [
+    assert [(e.client_id, e.actor_id, e.organization_id, e.action) for e in new] == [
         (ana.pk, provider.pk, provider.organization_id, action)
     ]
     # The grant itself is the first event made under the emergency access.
@@ -180,9 +180,7 @@ def test_a_list_records_one_event_per_client_in_one_insert(n, page_size, dr_lee,
     returned = {c["id"] for c in response.json()["results"]}
     assert len(returned) == min(n, page_size or 50)
     inserts = [
-        q
-        for q in queries.captured_queries
-        if re.match(r'INSERT INTO "consent_accessevent"', q["sql"])
+        q for q in queries.captured_queries if re.match(r'INSERT INTO "core_accessevent"', q["sql"])
     ]
     assert len(inserts) == 1
     new = AccessEvent.objects.exclude(pk__in=before)
@@ -193,7 +191,7 @@ def test_a_list_records_one_event_per_client_in_one_insert(n, page_size, dr_lee,
 def test_empty_list_records_nothing(outsider, api_as):
     with CaptureQueriesContext(connection) as queries:
         assert api_as(outsider).get("/api/v1/clients/").json()["count"] == 0
-    assert not any("consent_accessevent" in q["sql"] for q in queries.captured_queries)
+    assert not any("core_accessevent" in q["sql"] for q in queries.captured_queries)
 
 
 def test_no_api_endpoint_updates_or_deletes_an_access_event(
@@ -205,7 +203,7 @@ def test_no_api_endpoint_updates_or_deletes_an_access_event(
     api_as(dr_lee).get(f"/api/v1/clients/{ana.pk}/")
     event = AccessEvent.objects.order_by("-at").first()
     snapshot = {
-        e.pk: (e.client_id, e.provider_id, e.organization_id, e.action, e.at, e.emergency)
+        e.pk: (e.client_id, e.actor_id, e.organization_id, e.action, e.at, e.emergency)
         for e in AccessEvent.objects.all()
     }
     routes = api_routes()
@@ -222,7 +220,7 @@ def test_no_api_endpoint_updates_or_deletes_an_access_event(
                     )
                     assert response.status_code < 500, (method, path)
     for e in AccessEvent.objects.filter(pk__in=snapshot):
-        assert (e.client_id, e.provider_id, e.organization_id, e.action, e.at, e.emergency) == (
+        assert (e.client_id, e.actor_id, e.organization_id, e.action, e.at, e.emergency) == (
             snapshot[e.pk]
         )
     assert AccessEvent.objects.filter(pk__in=snapshot).count() == len(snapshot)

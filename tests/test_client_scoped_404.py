@@ -13,10 +13,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from consent.models import AccessEvent, ConsentDirective, EmergencyAccess
+from consent.models import ConsentDirective, EmergencyAccess
+from core.models import AccessEvent, OutboxEvent
 from records.models import CareTeamMembership, Client, Entry
 from records.services import create_entry
-from referrals.models import OutboxEvent
 
 # (route as written in urls.py under api/v1/, method, a body that would be valid for a
 # care-team member — so a 404 cannot be a validation error in disguise)

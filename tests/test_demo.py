@@ -4,7 +4,8 @@ PRODUCT.md's stories through the same consent engine as everything else."""
 import pytest
 from django.core.management import call_command
 
-from records.models import Client, Entry, Organization, Provider, Role
+from core.vocabulary import Role
+from records.models import Client, Entry, Organization, Provider
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ malformed bodies are a 400 naming the problem, never a 500, and change nothing."
 
 import pytest
 
-from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, EmergencyAccess
+from consent.models import ConsentDirective, ConsentPolicy, EmergencyAccess
+from core.models import AccessEvent, OutboxEvent
 from records.models import CareTeamMembership, Client, Entry, Organization, Provider
-from referrals.models import OutboxEvent
 
 MODELS = [
     AccessEvent,

@@ -6,8 +6,9 @@ import datetime
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.models import Notification, OutboxEvent
 from referrals import services
-from referrals.models import Notification, OutboxEvent, Referral
+from referrals.models import Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from consent.models import AccessEvent
 from consent.services import record_consent
+from core.models import AccessEvent
 from records.models import CareTeamMembership, Client, ClientGroupObjectPermission, Entry
 
 # Entries: resolve the client, withheld count, count, page, the emergency check
@@ -127,7 +127,7 @@ def test_access_log_queries_do_not_grow(n, ana, privacy_pat, api_as, django_asse
     AccessEvent.objects.bulk_create(
         AccessEvent(
             client=ana,
-            provider=privacy_pat,
+            actor=privacy_pat,
             organization_id=privacy_pat.organization_id,
             action="client.read",
             at=now - datetime.timedelta(seconds=i),

@@ -18,9 +18,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from consent import services as consent_services
+from core.models import Notification, OutboxEvent
 from records import services as record_services
 from referrals import services
-from referrals.models import Notification, OutboxEvent, Referral
+from referrals.models import Referral
 from tests.celery_worker import (  # noqa: F401 - fixtures
     ThrowawayRedis,
     routing_worker,

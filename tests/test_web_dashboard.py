@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from consent.models import AccessEvent
+from core.models import AccessEvent
 from tests.test_query_counts import add_clients
 
 pytestmark = pytest.mark.django_db

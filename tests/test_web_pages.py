@@ -8,7 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from consent import services as consent_services
-from consent.models import AccessEvent, ConsentDirective, ConsentPolicy, EmergencyAccess
+from consent.models import ConsentDirective, ConsentPolicy, EmergencyAccess
+from core.audit import Action, record_access
+from core.models import AccessEvent
 from records.models import Client, Entry, Provider
 from tests.factories import EntryFactory, ProviderFactory
 
@@ -121,7 +123,7 @@ def test_search_lists_visible_clients_and_audits_each(client, dr_lee, ana_record
     response = client.get("/clients/", {"q": "silva"})
     assert [c.pk for c in response.context["clients"]] == [ana_record.pk]
     assert AccessEvent.objects.filter(
-        client=ana_record, provider=dr_lee, action="web.client.search"
+        client=ana_record, actor=dr_lee, action="client.search", channel="web"
     ).exists()
 
 
@@ -192,7 +194,7 @@ def test_client_page_shows_team_and_entry_details_and_is_audited(client, dr_lee,
         assert text in html
     assert (
         AccessEvent.objects.filter(
-            client=ana_record, provider=dr_lee, action="web.client.read"
+            client=ana_record, actor=dr_lee, action="client.read", channel="web"
         ).count()
         == 1
     )
@@ -317,7 +319,7 @@ def test_break_the_glass_needs_a_reason_then_shows_until_when(client, emp_jo, an
     assert MENTAL_HEALTH_TITLE in html and "not shown because" not in html
     # Reads under emergency access are marked in the audit.
     assert AccessEvent.objects.filter(
-        client=ana_record, provider=emp_jo, action="web.client.read", emergency=True
+        client=ana_record, actor=emp_jo, action="client.read", channel="web", emergency=True
     ).exists()
 
 
@@ -376,14 +378,16 @@ def test_privacy_officer_reads_the_access_log_with_emergency_marked(
     consent_services.grant_emergency_access(
         provider=emp_jo, client=ana_record, reason="Collapsed at work, need medications."
     )
-    consent_services.record_access(emp_jo, ana_record, "web.client.read")
+    record_access(emp_jo, ana_record, Action.CLIENT_READ)
     client.force_login(privacy_pat)
     response = client.get(f"/clients/{ana_record.pk}/access-log/")
     html = html_of(response)
     assert response.status_code == 200
-    assert "Jo Martin" in html and "web.client.read" in html
+    assert "Jo Martin" in html and "<code>client.read</code>" in html
     assert 'class="emergency-row"' in html
-    assert AccessEvent.objects.filter(action="web.access_log.read", provider=privacy_pat).exists()
+    assert AccessEvent.objects.filter(
+        action="access_log.read", channel="web", actor=privacy_pat
+    ).exists()
 
 
 def test_sysadmin_reads_any_access_log_but_no_client_page(client, sysadmin, ana_record):
@@ -401,7 +405,7 @@ def test_access_log_query_count_is_constant(
     with CaptureQueriesContext(connection) as few:
         client.get(f"/clients/{ana_record.pk}/access-log/")
     for _ in range(5):
-        consent_services.record_access(dr_lee, ana_record, "web.client.read")
+        record_access(dr_lee, ana_record, Action.CLIENT_READ)
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(f"/clients/{ana_record.pk}/access-log/")
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from records.management.commands.load_demo import DEMO_PASSWORD
+from carelink.management.commands.load_demo import DEMO_PASSWORD
 from records.models import Client
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("in_process_routing")]

@@ -262,7 +262,7 @@ def test_ana_referral_loop(new_page, story):
     pat.get_by_role("link", name="Access log").click()
     log = pat.get_by_role("table")
     expect(log).to_contain_text("Jo Martin")
-    expect(log).to_contain_text("web.client.read")
+    expect(log).to_contain_text("client.read")
     expect(log).to_contain_text("referral.complete")
     expect(log).to_contain_text("emergency_access.grant")
     expect(pat.locator("tr.emergency-row").first).to_contain_text("Jo Martin")

@@ -17,11 +17,11 @@ def parse_uuid(value: Any, not_found: str = "Not found.") -> uuid.UUID:
         raise Http404(not_found) from None
 
 
-def parse_int_id(value: Any) -> int:
+def parse_int_id(value: Any, not_found: str = "Not found.") -> int:
     """An integer id (organizations, providers, policies) in ASCII digits that fits
     the database; anything else names nothing: 404. (int() alone accepts "１" and
     numbers too large for the database, which would be a 500.)"""
     text = str(value)
     if not (text.isascii() and text.isdigit()) or int(text) > _MAX_BIGINT:
-        raise Http404
+        raise Http404(not_found)
     return int(text)

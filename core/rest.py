@@ -1,24 +1,17 @@
-"""Shared API plumbing: pagination, errors, and the client gate every
-client-scoped endpoint goes through before anything else."""
+"""REST plumbing shared by every app's API: pagination, bounded timestamps, and
+the one place that turns errors into responses (docs/architecture.md)."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
-from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from carelink.ids import parse_uuid
-from consent.selectors import visible_clients
-from consent.services import TransitionNotAllowed
-from records.models import Client, Provider
+from core.errors import ApplicationError, InvalidInput
 
 
 class Pagination(PageNumberPagination):
@@ -51,6 +44,43 @@ class Pagination(PageNumberPagination):
         )
 
 
+def paginate(
+    request: Request, view: Any, queryset: Any, serializer_class: type, **extra: Any
+) -> tuple[Response, list]:
+    """One page of `queryset`, serialized; also the page's rows (to audit them)."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data, **extra), page
+
+
+def json_object(request: Request) -> dict:
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError({"detail": "Send a JSON object."})
+    return request.data
+
+
+def choice_filter(request: Request, name: str, choices: list[str]) -> str | None:
+    """An unknown filter value is a 400 naming the parameter, never an empty list."""
+    if name not in request.query_params:
+        return None
+    value = request.query_params[name]
+    if value not in choices:
+        raise exceptions.ValidationError(
+            {name: [f'"{value}" is not valid here. Use one of: {", ".join(choices)}.']}
+        )
+    return value
+
+
+def check_input(check: Any, **values: Any) -> None:
+    """Run a domain rule (a service's `check_…` function) inside a serializer's
+    validation, so its errors join the serializer's by field."""
+    try:
+        check(**values)
+    except InvalidInput as error:
+        raise serializers.ValidationError(error.fields) from None
+
+
 class BoundedDateTimeField(serializers.DateTimeField):
     """A timestamp that also fits once converted to UTC, as the database stores it.
 
@@ -66,23 +96,38 @@ class BoundedDateTimeField(serializers.DateTimeField):
         return parsed
 
 
-class Conflict(exceptions.APIException):
+class OrganizationRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sector = serializers.CharField()
+
+
+class ProviderRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField(source="display_name")
+
+
+class _Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "This change is not allowed in the current state."
     default_code = "conflict"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus our domain errors: a disallowed transition is 409,
-    a model validation error 400, a lost race on a unique constraint 409."""
-    if isinstance(exc, TransitionNotAllowed):
-        exc = Conflict(str(exc))
+    """DRF's handler, plus the application error: 400 by field, 403, 409."""
+    if isinstance(exc, InvalidInput):
+        exc = exceptions.ValidationError(exc.fields)
+    elif isinstance(exc, ApplicationError):
+        if exc.status_code == status.HTTP_403_FORBIDDEN:
+            exc = exceptions.PermissionDenied(exc.message)
+        elif exc.status_code == status.HTTP_409_CONFLICT:
+            exc = _Conflict(exc.message)
+        else:
+            exc = exceptions.ValidationError({"detail": exc.message})
     elif isinstance(exc, DjangoValidationError):
+        # A model field's own validator (the admin's path); services raise InvalidInput.
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
-    elif isinstance(exc, IntegrityError):
-        exc = Conflict("This change conflicts with the current state; reload and try again.")
     elif isinstance(exc, RecursionError) and _raised_by_a_parser(exc):
         # json raises RecursionError, not ValueError, on very deeply nested input,
         # and DRF's parsers turn only ValueError into a 400.
@@ -97,55 +142,3 @@ def _raised_by_a_parser(exc: BaseException) -> bool:
             return True
         trace = trace.tb_next
     return False
-
-
-NO_CLIENT = "No client found."
-
-
-def resolve_client(provider: Provider, client_id: Any) -> Client:
-    """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
-    client = visible_clients(provider).filter(pk=parse_uuid(client_id, NO_CLIENT)).first()
-    if client is None:
-        raise Http404(NO_CLIENT)
-    return client
-
-
-class ClientScopedView(APIView):
-    """Base for every endpoint under /clients/{client_id}/.
-
-    `initial()` authenticates, then resolves the client through the consent gate
-    before any handler runs, so a view cannot forget the check: an unknown id and
-    a client off the care team both answer 404 (rule 1), before 403 and 400.
-    """
-
-    permission_classes = [IsAuthenticated]
-    client: Client
-    # Views that superusers may also use for any client (the access log).
-    allow_superuser = False
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if self.allow_superuser and request.user.is_superuser:
-            client = Client.objects.filter(
-                pk=parse_uuid(kwargs.get("client_id"), NO_CLIENT)
-            ).first()
-            if client is None:
-                raise Http404(NO_CLIENT)
-            self.client = client
-        else:
-            self.client = resolve_client(request.user, kwargs.get("client_id"))
-
-    def paginate(
-        self, queryset: Any, serializer_class: type, **extra: Any
-    ) -> tuple[Response, list]:
-        """One page of `queryset`, serialized; also the page's rows (to audit them)."""
-        paginator = Pagination()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
-        data = serializer_class(page, many=True, context={"request": self.request}).data
-        return paginator.get_paginated_response(data, **extra), page
-
-
-def require_organization(provider: Provider) -> None:
-    """Writes under a client are for providers of organizations, never system admins."""
-    if provider.organization_id is None:
-        raise exceptions.PermissionDenied("Only providers of an organization may do this.")

@@ -1,4 +1,4 @@
-"""Load PRODUCT.md's three stories — Ana, Marcus and Leo — as demo data.
+"""Load the product's three stories — Ana, Marcus and Leo — as demo data.
 
 Everything goes through the same services as the application, so the demo's
 care teams, consent, audit trail and inbox are what real use would produce.
@@ -15,6 +15,7 @@ from django.utils import timezone
 from consent import services as consent_services
 from records import services as record_services
 from records.models import Client, Organization
+from referrals import services as referral_services
 
 DEMO_PASSWORD = "carelink-demo"
 MARKER_ORGANIZATION = "Riverside Family Practice"
@@ -139,7 +140,7 @@ PROVIDERS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo: PRODUCT.md's stories of Ana, Marcus and Leo (safe to run twice)."
+    help = "Load the demo: the stories of Ana, Marcus and Leo (safe to run twice)."
 
     def handle(self, *args, **options) -> None:
         if Organization.objects.filter(name=MARKER_ORGANIZATION).exists():
@@ -294,8 +295,6 @@ class Command(BaseCommand):
 
     def load_ana(self) -> None:
         """Ana, 34, depression: family doctor, mental-health centre, employment counsellor."""
-        from referrals import services as referral_services
-
         ana = self.client(
             "dr_lee",
             given_name="Ana",

@@ -1,4 +1,4 @@
-"""Template helpers of the provider web pages."""
+"""Template helpers of the web pages."""
 
 from django import template
 from django.conf import settings
@@ -25,16 +25,6 @@ def asset(path: str) -> str:
 def label_of(value: str, choices: object) -> str:
     """The human label of a choice value (`"mental_health"|label_of:Category`)."""
     return dict(choices.choices).get(value, value)  # type: ignore[attr-defined]
-
-
-@register.simple_tag
-def unread_count(provider: object) -> int:
-    """The provider's unread notifications, through the same inbox selector as the API."""
-    from referrals.selectors import inbox
-
-    if not getattr(provider, "organization_id", None):
-        return 0
-    return inbox(provider, unread=True).count()
 
 
 @register.filter

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from records.management.commands.load_demo import DEMO_PASSWORD, PROVIDERS
+from carelink.management.commands.load_demo import DEMO_PASSWORD, PROVIDERS
 
 
 class Command(BaseCommand):

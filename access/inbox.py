@@ -1,0 +1,82 @@
+"""The inbox through the gate: a notification exists only for its recipient,
+and only while its client is visible to them (rule 1) or its kind says its
+readers may still see it (a referral's parties); its preview may show an
+entry's title only when the reader may see that entry now (rules 2–4).
+
+Decided at read time, in one query for a whole page, so a revocation changes
+what the inbox shows on the next read.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
+
+from consent.selectors import entry_visibility_q, visible_clients
+from core.events import kind_named, registered_kinds
+from core.models import Notification
+from core.permissions import is_provider
+from records.models import Entry
+
+
+def _still_visible(user: Any) -> Q:
+    visible = Q(client_id__in=visible_clients(user).values("pk"))
+    by_condition = defaultdict(list)
+    for kind in registered_kinds():
+        if kind.visible_beyond_care_team is not None:
+            by_condition[kind.visible_beyond_care_team].append(kind.name)
+    for condition, kinds in by_condition.items():
+        visible |= Q(kind__in=kinds) & condition(user)
+    return visible
+
+
+def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's notifications, newest first, each annotated with
+    `visible_entry_title`: the event's entry's title when the user may see that
+    entry now, else NULL."""
+    if not is_provider(user):
+        return Notification.objects.none()
+    visible_title = Entry.objects.filter(
+        pk=OuterRef("event__entry_id"), client_id__in=visible_clients(user).values("pk")
+    ).filter(entry_visibility_q(user))
+    notifications = (
+        Notification.objects.filter(recipient_id=user.pk)
+        .filter(_still_visible(user))
+        .select_related("client", "event__actor__organization")
+        .annotate(visible_entry_title=Subquery(visible_title.values("title")[:1]))
+        .order_by("-created_at", "-id")
+    )
+    if unread is True:
+        notifications = notifications.filter(read_at__isnull=True)
+    elif unread is False:
+        notifications = notifications.filter(read_at__isnull=False)
+    return notifications
+
+
+def unread_count(user: Any) -> int:
+    return inbox(user, unread=True).count() if is_provider(user) else 0
+
+
+def preview(notification: Notification) -> str:
+    """What the inbox may say about a notification (its kind decides)."""
+    return kind_named(notification.kind).preview(notification)
+
+
+def with_previews(notifications: list[Notification]) -> list[Notification]:
+    """Attach what a page of the inbox shows of each notification: its kind's
+    `label`, its `preview` and its `link`."""
+    for notification in notifications:
+        kind = kind_named(notification.kind)
+        notification.label = kind.label
+        notification.preview = kind.preview(notification)
+        notification.link = _link(kind, notification)
+    return notifications
+
+
+def _link(kind, notification: Notification) -> str | None:
+    if kind.link is not None:
+        return kind.link(notification)
+    if notification.client_id is not None:
+        return reverse("client-detail", args=[notification.client_id])
+    return None

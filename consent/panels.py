@@ -1,0 +1,48 @@
+"""The consent app's panels of the client page: the emergency banner, the
+consent decisions, breaking the glass (see core.panels)."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from consent.forms import ApplyPolicyForm, DirectiveForm, EmergencyAccessForm
+from consent.selectors import active_emergency_access, directives_of, live_policies
+from core.panels import BANNER, SIDE, ClientPanel, register_panel
+from core.vocabulary import Category
+from records.models import Client
+
+
+def _active_emergency(request: HttpRequest, client: Client):
+    """Asked by two panels of one page: one query, kept on the request."""
+    key = f"_emergency_{client.pk}"
+    if key not in request.__dict__:
+        request.__dict__[key] = active_emergency_access(request.user, client)
+    return request.__dict__[key]
+
+
+def _emergency_banner(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
+    return {"emergency": _active_emergency(request, client)}
+
+
+def _consent(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
+    return {
+        "directives": directives_of(client).select_related("grantee_organization", "policy"),
+        "directive_form": forms.get("directive_form") or DirectiveForm(),
+        "policy_form": forms.get("policy_form") or ApplyPolicyForm(),
+        "has_policies": live_policies().exists(),
+        "category_choices": Category,
+    }
+
+
+def _emergency(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
+    return {
+        "emergency": _active_emergency(request, client),
+        "emergency_form": forms.get("emergency_form") or EmergencyAccessForm(),
+    }
+
+
+register_panel(
+    ClientPanel("emergency-active", BANNER, 10, "consent/_emergency_banner.html", _emergency_banner)
+)
+register_panel(ClientPanel("consent", SIDE, 40, "consent/_consent.html", _consent))
+register_panel(ClientPanel("emergency", SIDE, 50, "consent/_emergency.html", _emergency))

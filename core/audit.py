@@ -1,0 +1,141 @@
+"""The audit: one access event per client for every read of a client's record
+and every write under it (docs/access-rules.md, rule 7).
+
+`record_access` is the only writer. The action is an `Action`; the channel —
+web, api, fhir, portal, or system for commands — is the request's, set by
+`AuditChannelMiddleware`, so a service called from any face records the face
+it was called from without being told. The actor is an account: a provider's,
+or the client's own (portal), in which case the event says `by_client`.
+"""
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from core.models import AccessEvent
+from core.permissions import is_client_account
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "web pages"
+    API = "api", "REST API"
+    FHIR = "fhir", "FHIR API"
+    PORTAL = "portal", "client portal"
+    SYSTEM = "system", "command or task"
+
+
+class Action(models.TextChoices):
+    """What was done. Reads list or show; writes change the record."""
+
+    CLIENT_LIST = "client.list", "listed clients"
+    CLIENT_SEARCH = "client.search", "searched clients"
+    CLIENT_READ = "client.read", "read the record"
+    CLIENT_CREATE = "client.create", "registered the client"
+    CLIENT_MATCH = "client.match", "linked to the record at intake"
+    CARE_TEAM_READ = "care_team.read", "read the care team"
+    CARE_TEAM_ADD = "care_team.add", "added to the care team"
+    CARE_TEAM_REMOVE = "care_team.remove", "removed from the care team"
+    ENTRY_LIST = "entry.list", "listed entries"
+    ENTRY_READ = "entry.read", "read an entry"
+    ENTRY_CREATE = "entry.create", "added an entry"
+    CONSENT_LIST = "consent.list", "listed consent decisions"
+    CONSENT_RECORD = "consent.record", "recorded a consent decision"
+    CONSENT_RECORD_AT_REFERRAL = "consent.record_at_referral", "recorded consent at referral"
+    CONSENT_APPLY_POLICY = "consent.apply_policy", "applied a consent policy"
+    CONSENT_REVOKE = "consent.revoke", "revoked a consent decision"
+    EMERGENCY_ACCESS_GRANT = "emergency_access.grant", "broke the glass"
+    ACCESS_LOG_READ = "access_log.read", "read the access log"
+    REFERRAL_LIST = "referral.list", "listed referrals"
+    REFERRAL_READ = "referral.read", "read a referral"
+    REFERRAL_CREATE = "referral.create", "sent a referral"
+    REFERRAL_ACCEPT = "referral.accept", "accepted a referral"
+    REFERRAL_DECLINE = "referral.decline", "declined a referral"
+    REFERRAL_SCHEDULE = "referral.schedule", "scheduled a referral"
+    REFERRAL_COMPLETE = "referral.complete", "completed a referral"
+    REFERRAL_CANCEL = "referral.cancel", "cancelled a referral"
+    INBOX_LIST = "inbox.list", "listed notifications"
+    DASHBOARD_READ = "dashboard.read", "opened the dashboard"
+
+
+_channel: ContextVar[str] = ContextVar("audit_channel", default=Channel.SYSTEM)
+
+
+def current_channel() -> str:
+    return _channel.get()
+
+
+@contextmanager
+def audit_channel(channel: Channel) -> Iterator[None]:
+    token = _channel.set(channel)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
+def channel_of(path: str) -> Channel:
+    if path.startswith("/api/v1/portal/") or path.startswith("/portal/"):
+        return Channel.PORTAL
+    if path.startswith("/api/"):
+        return Channel.API
+    if path.startswith("/fhir/"):
+        return Channel.FHIR
+    return Channel.WEB
+
+
+class AuditChannelMiddleware:
+    """Every request records its accesses under the face it came through."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit_channel(channel_of(request.path_info)):
+            return self.get_response(request)
+
+
+# Which of some clients the actor reads under emergency access now. The consent
+# app owns emergency access and registers the lookup when it loads; the ground
+# floor only calls it (docs/architecture.md, "Hooks").
+EmergencyLookup = Callable[[Any, Collection[Any]], set]
+_emergency_lookup: EmergencyLookup = lambda actor, client_ids: set()  # noqa: E731
+
+
+def register_emergency_lookup(lookup: EmergencyLookup) -> None:
+    global _emergency_lookup
+    _emergency_lookup = lookup
+
+
+def record_access(actor: Any, clients: Sequence[Any] | Any, action: Action) -> None:
+    """One access event per distinct client, written in one bulk insert."""
+    if not isinstance(action, Action):
+        raise TypeError(f"audit actions are Action members, not {action!r}")
+    if not isinstance(clients, Sequence):
+        clients = [clients]
+    ids = list(dict.fromkeys(client.pk for client in clients))
+    if not ids:
+        return
+    by_client = is_client_account(actor)
+    emergency = set() if by_client else _emergency_lookup(actor, ids)
+    now = timezone.now()
+    channel = current_channel()
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                client_id=client_id,
+                actor=actor,
+                organization_id=None if by_client else actor.organization_id,
+                by_client=by_client,
+                action=action.value,
+                channel=channel,
+                at=now,
+                emergency=client_id in emergency,
+            )
+            for client_id in ids
+        ]
+    )

@@ -1,0 +1,1 @@
+"""The inbox: the routing queue's notifications, for the API and the pages."""

@@ -1,0 +1,64 @@
+"""REST API of the inbox: the caller's notifications, and marking one read."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access.inbox import inbox, with_previews
+from access.lookups import access_notification
+from core.audit import Action, record_access
+from core.events import mark_notification_read
+from core.models import Notification
+from core.rest import Pagination, choice_filter
+from referrals.events import REFERRAL
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    client = serializers.SerializerMethodField()
+    referral = serializers.SerializerMethodField()
+    entry = serializers.UUIDField(source="event.entry_id", allow_null=True)
+    preview = serializers.CharField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "client", "referral", "entry", "preview", "created_at", "read_at"]
+
+    def get_client(self, notification: Notification) -> dict | None:
+        client = notification.client
+        if client is None:
+            return None
+        return {
+            "id": str(client.pk),
+            "given_name": client.given_name,
+            "family_name": client.family_name,
+        }
+
+    def get_referral(self, notification: Notification) -> str | None:
+        event = notification.event
+        return str(event.subject_id) if event.subject_type == REFERRAL else None
+
+
+class InboxView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", str, enum=["true", "false"])],
+        responses=NotificationSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        unread = choice_filter(request, "unread", ["true", "false"])
+        notifications = inbox(request.user, unread=None if unread is None else unread == "true")
+        paginator = Pagination()
+        page = with_previews(paginator.paginate_queryset(notifications, request, self))
+        # The inbox shows clients' names: audited like any list of clients.
+        record_access(request.user, [n.client for n in page if n.client], Action.INBOX_LIST)
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class InboxReadView(APIView):
+    @extend_schema(request=None, responses=NotificationSerializer)
+    def post(self, request: Request, notification_id: str) -> Response:
+        notification = access_notification(request.user, notification_id)
+        mark_notification_read(recipient=request.user, notification=notification)
+        notification = with_previews([access_notification(request.user, notification.pk)])[0]
+        return Response(NotificationSerializer(notification).data)
