@@ -1,4 +1,4 @@
-"""Shared fixtures: the personas of STYLE.md and API clients logged in as them.
+"""Shared fixtures: the personas and API clients logged in as them.
 
 - dr_lee: family doctor (primary care), registers Ana and is on her care team
 - intake_kim: intake worker at the community mental-health centre, on Ana's team

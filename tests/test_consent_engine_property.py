@@ -1,4 +1,4 @@
-"""The consent engine against a plain reference implementation of API.md's rules.
+"""The consent engine against a plain reference implementation of the rules of docs/access-rules.md.
 
 Hypothesis builds random worlds — organizations of a few sectors, some on the
 client's care team; directives that permit or deny an organization or a sector,
@@ -115,7 +115,7 @@ def worlds(draw) -> World:
     )
 
 
-# --- the reference: API.md's rules 1–5, in plain Python ---------------------------------------
+# --- the reference: rules 1–5 of docs/access-rules.md, in plain Python ---------------------
 
 
 def reference_client_visible(world: World, viewer_org: int) -> bool:

@@ -1,5 +1,5 @@
 """The demo is what a newcomer sees first: it must load twice safely and tell
-PRODUCT.md's stories through the same consent engine as everything else."""
+the product's stories (the README) through the same consent engine as everything else."""
 
 import pytest
 from django.core.management import call_command

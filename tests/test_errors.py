@@ -1,4 +1,4 @@
-"""Error behaviour shared by every endpoint (API.md, "Status codes and errors"):
+"""Error behaviour shared by every endpoint (docs/access-rules.md, "Errors, in order"):
 malformed bodies are a 400 naming the problem, never a 500, and change nothing."""
 
 import pytest

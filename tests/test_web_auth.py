@@ -61,7 +61,7 @@ def test_client_page_requires_sign_in(client, ana):
 
 
 def test_api_keeps_its_own_auth(client, db):
-    # No redirect to the login page: the API answers 401 as API.md says.
+    # No redirect to the login page: the API answers 401 (docs/access-rules.md, "Errors").
     assert client.get("/api/v1/me/").status_code == 401
 
 

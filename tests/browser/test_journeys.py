@@ -1,4 +1,4 @@
-"""The provider web app in a real browser: the referral loop of PRODUCT.md's Ana
+"""The provider web app in a real browser: the referral loop of the README's Ana
 story, consent as each provider sees it, the access log, and accessibility.
 
 Run: .venv/bin/python -m pytest tests/browser -m browser
@@ -27,7 +27,7 @@ REPORT_TITLE = "Intake assessment: CBT weekly with Dr. Moreau"
 
 @pytest.fixture
 def story(live_server):
-    """PRODUCT.md's Ana: her family doctor, the community mental-health centre's
+    """Ana: her family doctor, the community mental-health centre's
     intake worker and privacy officer, her employment counsellor, an outsider."""
     practice = OrganizationFactory(name="Riverside Family Practice", sector="primary_care")
     centre = OrganizationFactory(name="Eastside Community Mental Health", sector="mental_health")
