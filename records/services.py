@@ -52,7 +52,8 @@ def create_organization(*, name: str, sector: str) -> Organization:
     group = Group.objects.create(name=f"organization:new:{uuid.uuid4()}")
     with conflict_on_duplicate("An organization with this name was just created."):
         organization = Organization.objects.create(name=name, sector=sector, group=group)
-    Group.objects.filter(pk=group.pk).update(name=organization_group_name(organization.pk))
+    group.name = organization_group_name(organization.pk)
+    group.save(update_fields=["name"])
     return organization
 
 

@@ -1,0 +1,126 @@
+"""Moving the audit and the routing queue to the ground floor loses nothing: the
+first release's rows, made by its own schema, come out of the migrations with
+their ids, times, actors, delivery and read state, and the previews they had."""
+
+import datetime
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+FIRST_RELEASE = [
+    ("records", "0001_initial"),
+    ("consent", "0003_policy_rule_category_validation"),
+    ("referrals", "0002_overdue_once_and_unread_inbox"),
+]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_release_rows_survive_the_move_to_core():
+    old = migrate(FIRST_RELEASE)
+    Group = old.get_model("auth", "Group")
+    Organization = old.get_model("records", "Organization")
+    Provider = old.get_model("records", "Provider")
+    Client = old.get_model("records", "Client")
+    Referral = old.get_model("referrals", "Referral")
+    OldAccess = old.get_model("consent", "AccessEvent")
+    OldEvent = old.get_model("referrals", "OutboxEvent")
+    OldNotification = old.get_model("referrals", "Notification")
+
+    practice = Organization.objects.create(
+        name="Riverside",
+        sector="primary_care",
+        group=Group.objects.create(name="organization:Riverside"),
+    )
+    centre = Organization.objects.create(
+        name="Eastside",
+        sector="mental_health",
+        group=Group.objects.create(name="organization:Eastside"),
+    )
+    lee = Provider.objects.create(
+        username="dr_lee", full_name="Dr. Lee", organization=practice, role="clinician"
+    )
+    kim = Provider.objects.create(
+        username="kim", full_name="Kim", organization=centre, role="intake_worker"
+    )
+    ana = Client.objects.create(
+        given_name="Ana", family_name="Silva", birth_date=datetime.date(1992, 3, 14)
+    )
+    referral = Referral.objects.create(
+        client=ana,
+        from_organization=practice,
+        to_organization=centre,
+        referred_by=lee,
+        reason="CBT",
+        urgency="urgent",
+    )
+    at = timezone.now() - datetime.timedelta(days=2)
+    page_read = OldAccess.objects.create(
+        client=ana, provider=lee, organization=practice, action="web.client.read", at=at
+    )
+    api_read = OldAccess.objects.create(
+        client=ana, provider=kim, organization=centre, action="entry.list", at=at, emergency=True
+    )
+    write = OldAccess.objects.create(
+        client=ana, provider=lee, organization=practice, action="referral.create", at=at
+    )
+    sent = OldEvent.objects.create(
+        kind="referral_received",
+        client=ana,
+        actor=lee,
+        referral=referral,
+        created_at=at,
+        delivered_at=at,
+    )
+    overdue = OldEvent.objects.create(
+        kind="referral_overdue", client=ana, referral=referral, created_at=at
+    )
+    notice = OldNotification.objects.create(
+        event=sent,
+        recipient=kim,
+        kind="referral_received",
+        client=ana,
+        referral=referral,
+        created_at=at,
+        read_at=at,
+    )
+
+    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    AccessEvent = new.get_model("core", "AccessEvent")
+    OutboxEvent = new.get_model("core", "OutboxEvent")
+    Notification = new.get_model("core", "Notification")
+
+    copied = {
+        e.pk: (e.actor_id, e.action, e.channel, e.at, e.emergency)
+        for e in AccessEvent.objects.all()
+    }
+    assert copied == {
+        page_read.pk: (lee.pk, "client.read", "web", at, False),
+        api_read.pk: (kim.pk, "entry.list", "api", at, True),
+        write.pk: (lee.pk, "referral.create", "", at, False),
+    }
+    event = OutboxEvent.objects.get(pk=sent.pk)
+    assert (event.kind, event.subject_type, event.subject_id, event.delivered_at) == (
+        "referral_received",
+        "referrals.referral",
+        referral.pk,
+        at,
+    )
+    assert event.detail["from_organization"] == {"id": practice.pk, "name": "Riverside"}
+    assert event.detail["to_organization"] == {"id": centre.pk, "name": "Eastside"}
+    assert OutboxEvent.objects.get(pk=overdue.pk).once_key == f"referral_overdue:{referral.pk}"
+    assert OutboxEvent.objects.get(pk=overdue.pk).delivered_at is None  # still to be delivered
+    moved = Notification.objects.get(pk=notice.pk)
+    assert (moved.event_id, moved.recipient_id, moved.read_at) == (sent.pk, kim.pk, at)
+    names = set(new.get_model("auth", "Group").objects.values_list("name", flat=True))
+    assert names == {f"organization:{practice.pk}", f"organization:{centre.pk}"}
+    assert isinstance(event.subject_id, uuid.UUID)
