@@ -3,6 +3,7 @@ yours to see"."""
 
 from typing import Any
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from access.inbox import inbox
@@ -22,12 +23,18 @@ NO_DIRECTIVE = "No consent directive found."
 NO_NOTIFICATION = "No notification found."
 
 
+def _one_of(rows: QuerySet, row_id: Any, not_found: str) -> Model:
+    """The row of `rows` with this id; an id that names none of them — unknown,
+    malformed, or not the caller's to see — is the same 404."""
+    row = rows.filter(pk=parse_uuid(row_id, not_found)).first()
+    if row is None:
+        raise Http404(not_found)
+    return row
+
+
 def access_client(user: Any, client_id: Any) -> Client:
     """Rule 1 as a lookup: a client off the caller's care teams does not exist for them."""
-    client = visible_clients(user).filter(pk=parse_uuid(client_id, NO_CLIENT)).first()
-    if client is None:
-        raise Http404(NO_CLIENT)
-    return client
+    return _one_of(visible_clients(user), client_id, NO_CLIENT)
 
 
 def access_client_for_audit(user: Any, client_id: Any) -> Client:
@@ -35,46 +42,25 @@ def access_client_for_audit(user: Any, client_id: Any) -> Client:
     only (they read who looked, never the record)."""
     if not is_system_admin(user):
         return access_client(user, client_id)
-    client = Client.objects.filter(pk=parse_uuid(client_id, NO_CLIENT)).first()
-    if client is None:
-        raise Http404(NO_CLIENT)
-    return client
+    return _one_of(Client.objects.all(), client_id, NO_CLIENT)
 
 
 def access_entry(user: Any, client: Client, entry_id: Any) -> Entry:
     """An entry of a client already through the gate that consent lets the user see."""
-    entry = visible_entries(user, client).filter(pk=parse_uuid(entry_id, NO_ENTRY)).first()
-    if entry is None:
-        raise Http404(NO_ENTRY)
-    return entry
+    return _one_of(visible_entries(user, client), entry_id, NO_ENTRY)
 
 
 def access_referral(user: Any, referral_id: Any) -> Referral:
     """A referral of the user's organization (referring or receiving)."""
-    pk = parse_uuid(referral_id, NO_REFERRAL)
-    referral = visible_referrals(user).filter(pk=pk).first()
-    if referral is None:
-        raise Http404(NO_REFERRAL)
-    return referral
+    return _one_of(visible_referrals(user), referral_id, NO_REFERRAL)
 
 
 def access_directive(user: Any, directive_id: Any) -> ConsentDirective:
     """A consent directive of a client the user may see."""
-    pk = parse_uuid(directive_id, NO_DIRECTIVE)
-    directive = (
-        ConsentDirective.objects.filter(pk=pk, client__in=visible_clients(user))
-        .select_related("client")
-        .first()
-    )
-    if directive is None:
-        raise Http404(NO_DIRECTIVE)
-    return directive
+    directives = ConsentDirective.objects.filter(client__in=visible_clients(user))
+    return _one_of(directives.select_related("client"), directive_id, NO_DIRECTIVE)
 
 
 def access_notification(user: Any, notification_id: Any) -> Notification:
     """One of the user's own notifications, as their inbox shows it."""
-    pk = parse_uuid(notification_id, NO_NOTIFICATION)
-    notification = inbox(user).filter(pk=pk).first()
-    if notification is None:
-        raise Http404(NO_NOTIFICATION)
-    return notification
+    return _one_of(inbox(user), notification_id, NO_NOTIFICATION)
