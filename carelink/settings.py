@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "axes",
+    "pgtrigger",
     # The floors, ground up (docs/architecture.md).
     "core",
     "records",

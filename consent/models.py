@@ -2,6 +2,7 @@
 
 import uuid
 
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -105,6 +106,22 @@ class ConsentDirective(models.Model):
                 name="directive_expires_after_start",
             ),
         ]
+        # The history of what the client decided cannot be rewritten, even from a
+        # database shell (PostgreSQL): a directive is never deleted, and the one
+        # change it may see is its revocation, once.
+        triggers = [
+            pgtrigger.Protect(name="directive_never_deleted", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="directive_changes_only_by_revocation",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["revoked_at", "revoked_by"]),
+            ),
+            pgtrigger.Protect(
+                name="directive_revoked_once",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__revoked_at__isnull=False),
+            ),
+        ]
 
     @property
     def categories(self) -> list[str]:
@@ -138,6 +155,11 @@ class ConsentDirectiveCategory(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["category", "directive"], name="directive_category_idx")]
+        triggers = [
+            pgtrigger.Protect(
+                name="directive_category_fixed", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
 
 
 class EmergencyAccess(models.Model):

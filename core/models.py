@@ -7,6 +7,7 @@ label, never by import: the ground floor imports no feature app
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -39,6 +40,14 @@ class AccessEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["client", "-at"], name="audit_client_at")]
+        # Append-only in the database itself: on PostgreSQL no UPDATE or DELETE
+        # passes, not even from a database shell (a superuser may drop the
+        # trigger, and that DDL is itself logged by the server).
+        triggers = [
+            pgtrigger.Protect(
+                name="access_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
 
 
 class OutboxEvent(models.Model):

@@ -6,6 +6,8 @@
 - outsider: a clinician of a hospital that is not on Ana's case
 """
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -152,3 +154,17 @@ def _static_files_without_collectstatic(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def postgresql(db):
+    """Tests of PostgreSQL's own guarantees (triggers, row locks). On a developer's
+    SQLite run they skip; in CI (the CI variable set) a missing PostgreSQL fails."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL (DATABASE_URL=postgres://…)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return connection
