@@ -1,6 +1,7 @@
 """Lookups by id through the consent gate: 404 alike for "no such id" and "not
 yours to see"."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Model, QuerySet
@@ -9,10 +10,11 @@ from django.http import Http404
 from access.inbox import inbox
 from consent.models import ConsentDirective
 from consent.selectors import visible_clients, visible_entries
-from core.ids import parse_uuid
+from core.ids import parse_int_id, parse_uuid
 from core.models import Notification
 from core.permissions import is_system_admin
-from records.models import Client, Entry
+from records.models import CareTeamMembership, Client, Entry
+from records.selectors import active_care_team
 from referrals.models import Referral
 from referrals.selectors import visible_referrals
 
@@ -21,12 +23,19 @@ NO_ENTRY = "No entry found."
 NO_REFERRAL = "No referral found."
 NO_DIRECTIVE = "No consent directive found."
 NO_NOTIFICATION = "No notification found."
+NO_MEMBER = "No care-team member found."
 
 
-def _one_of(rows: QuerySet, row_id: Any, not_found: str) -> Model:
+def _one_of(
+    rows: QuerySet,
+    row_id: Any,
+    not_found: str,
+    field: str = "pk",
+    parse: Callable[[Any, str], Any] = parse_uuid,
+) -> Model:
     """The row of `rows` with this id; an id that names none of them — unknown,
-    malformed, or not the caller's to see — is the same 404."""
-    row = rows.filter(pk=parse_uuid(row_id, not_found)).first()
+    malformed, or not the caller's to see — is the same 404, in our words."""
+    row = rows.filter(**{field: parse(row_id, not_found)}).first()
     if row is None:
         raise Http404(not_found)
     return row
@@ -64,3 +73,10 @@ def access_directive(user: Any, directive_id: Any) -> ConsentDirective:
 def access_notification(user: Any, notification_id: Any) -> Notification:
     """One of the user's own notifications, as their inbox shows it."""
     return _one_of(inbox(user), notification_id, NO_NOTIFICATION)
+
+
+def access_care_team_member(client: Client, provider_id: Any) -> CareTeamMembership:
+    """A provider on the case now, of a client already through the gate."""
+    return _one_of(
+        active_care_team(client), provider_id, NO_MEMBER, field="provider_id", parse=parse_int_id
+    )

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from typing import Any
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
@@ -25,6 +25,8 @@ from core.permissions import may_edit_policies, may_read_access_log
 from core.rest import BoundedDateTimeField, Pagination
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
 from records.models import Organization
+
+NO_POLICY = "No consent policy found."
 
 # --- fields and serializers ---------------------------------------------------------------
 
@@ -274,7 +276,10 @@ class ConsentPolicyDetailView(APIView):
     permission_classes = [IsAuthenticated, MayEditPoliciesOrReadOnly]
 
     def get_policy(self, policy_id: str) -> ConsentPolicy:
-        return get_object_or_404(live_policies(), pk=parse_int_id(policy_id))
+        policy = live_policies().filter(pk=parse_int_id(policy_id, NO_POLICY)).first()
+        if policy is None:
+            raise Http404(NO_POLICY)
+        return policy
 
     @extend_schema(responses=ConsentPolicySerializer)
     def get(self, request: Request, policy_id: str) -> Response:

@@ -4,19 +4,17 @@ care teams and entries. Serializers validate input; services do the writes."""
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.lookups import access_entry
+from access.lookups import access_care_team_member, access_entry
 from access.rest import ClientScopedView, require_organization
 from consent.selectors import search_clients, visible_entries, withheld_count
 from core.audit import Action, record_access
 from core.errors import NotAllowed
-from core.ids import parse_int_id
 from core.permissions import may_add_providers, may_create_organizations
 from core.rest import BoundedDateTimeField, OrganizationRef, Pagination, ProviderRef, check_input
 from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role, Sector
@@ -280,9 +278,7 @@ class CareTeamView(ClientScopedView):
 class CareTeamMemberView(ClientScopedView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, client_id: str, provider_id: str) -> Response:
-        membership = get_object_or_404(
-            active_care_team(self.client), provider_id=parse_int_id(provider_id)
-        )
+        membership = access_care_team_member(self.client, provider_id)
         provider = membership.provider
         # Themself, or a colleague of the organization they are on the case for.
         if (

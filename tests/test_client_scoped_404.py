@@ -207,3 +207,28 @@ def test_without_credentials_is_401(route, method, body, scene):
     assert counts() == before
     response = call(APIClient(HTTP_AUTHORIZATION="Token not-a-real-token"), method, path, data)
     assert response.status_code == 401
+
+
+SUB_IDS = ("entry_id", "provider_id")
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "body"),
+    [row for row in CLIENT_SCOPED if any(f"<str:{name}>" in row[0] for name in SUB_IDS)],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_not_found_under_a_client_is_said_in_one_wording(route, method, body, scene, api_as):
+    """Under a visible client, an unknown or malformed sub-id is a 404 said in our
+    words ("No entry found."), never the framework's ("No Entry matches the given
+    query.", which also names a model)."""
+    from records.models import Provider
+
+    member = Provider.objects.get(pk=scene["provider_id"])
+    for bogus in (str(uuid.uuid4()), "999999", "not-an-id"):
+        values = {**scene, **{name: bogus for name in SUB_IDS if f"<str:{name}>" in route}}
+        path, data = build(route, body, values)
+        response = call(api_as(member), method, path, data)
+        assert response.status_code == 404, response.content
+        assert re.fullmatch(r"No [a-z-]+(?: [a-z-]+)* found\.", response.json()["detail"]), (
+            response.json()
+        )
