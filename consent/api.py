@@ -17,6 +17,7 @@ from access.rest import ClientScopedView
 from consent import services
 from consent.models import ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
 from consent.selectors import access_log, directives_of, live_policies
+from consent.services import POLICY_RULE_LIMIT
 from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.ids import parse_int_id
@@ -49,7 +50,7 @@ class CategoriesField(serializers.ListField):
     child = serializers.ChoiceField(choices=Category.choices)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_empty=False, max_length=len(Category.values) * 2, **kwargs)
+        super().__init__(allow_empty=False, max_length=len(Category.values), **kwargs)
 
 
 class GranteeMixin(serializers.Serializer):
@@ -141,7 +142,7 @@ class ConsentPolicySerializer(serializers.ModelSerializer):
     description = serializers.CharField(
         max_length=REASON_LIMIT, required=False, allow_blank=True, default=""
     )
-    rules = PolicyRuleSerializer(many=True, allow_empty=False)
+    rules = PolicyRuleSerializer(many=True, allow_empty=False, max_length=POLICY_RULE_LIMIT)
 
     class Meta:
         model = ConsentPolicy

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from consent.models import ConsentPolicy, Effect
+from consent.services import POLICY_RULE_LIMIT
 from core.pages import DateInput
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
 from records.models import Organization
@@ -145,5 +146,11 @@ class BasePolicyRuleFormSet(forms.BaseFormSet):
 
 
 PolicyRuleFormSet = forms.formset_factory(
-    PolicyRuleForm, formset=BasePolicyRuleFormSet, extra=1, can_delete=True, max_num=20
+    PolicyRuleForm,
+    formset=BasePolicyRuleFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=POLICY_RULE_LIMIT,
+    validate_max=True,
+    absolute_max=POLICY_RULE_LIMIT + 1,
 )

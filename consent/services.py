@@ -25,6 +25,9 @@ from core.vocabulary import NAME_LIMIT, REASON_LIMIT
 from records.models import Client, Organization, Provider
 
 EMERGENCY_REASON_MIN = 20
+# A consent policy is a template a person can read through: a bounded one. (One
+# with 10,000 rules once made 10,000 directives for one client in 15 s.)
+POLICY_RULE_LIMIT = 50
 
 
 def _create_directive(
@@ -157,6 +160,8 @@ def save_consent_policy(
 ) -> ConsentPolicy:
     """Create or replace a policy with its rules. Directives already copied from it stay."""
     name = check_policy_name(name, policy)
+    if len(rules) > POLICY_RULE_LIMIT:
+        raise InvalidInput({"rules": f"A consent policy holds at most {POLICY_RULE_LIMIT} rules."})
     with conflict_on_duplicate("A consent policy with this name was just saved."):
         if policy is None:
             policy = ConsentPolicy.objects.create(name=name, description=description or "")

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from consent.models import ConsentDirective, ConsentPolicy, EmergencyAccess
 from consent.services import save_consent_policy
+from core.errors import InvalidInput
 from core.models import AccessEvent, OutboxEvent
 from records.services import create_entry
 from tests.factories import ProviderFactory
@@ -548,3 +549,71 @@ def test_emergency_access_reason_limits_are_inclusive(ana, emp_jo, api_as):
     url = f"/api/v1/clients/{ana.pk}/emergency-access/"
     assert api_as(emp_jo).post(url, {"reason": "r" * 20}, format="json").status_code == 201
     assert api_as(emp_jo).post(url, {"reason": "r" * 2000}, format="json").status_code == 201
+
+
+# --- bounded policies (a policy of 10,000 rules once made 10,000 directives) -------------
+
+
+def _rules(n: int) -> list[dict]:
+    sectors = ["hospital", "housing", "education", "employment", "mental_health"]
+    return [
+        {"effect": "permit", "grantee_sector": sectors[i % 5], "categories": ["housing"]}
+        for i in range(n)
+    ]
+
+
+def test_a_policy_holds_at_most_50_rules(privacy_pat, api_as):
+    api = api_as(privacy_pat)
+    at_the_cap = api.post(
+        "/api/v1/consent-policies/", {"name": "Fifty", "rules": _rules(50)}, format="json"
+    )
+    assert at_the_cap.status_code == 201
+    over = api.post(
+        "/api/v1/consent-policies/", {"name": "Fifty-one", "rules": _rules(51)}, format="json"
+    )
+    assert over.status_code == 400
+    assert "rules" in over.json() and "50" in str(over.json()["rules"])
+    patched = api.patch(
+        f"/api/v1/consent-policies/{at_the_cap.json()['id']}/", {"rules": _rules(51)}, format="json"
+    )
+    assert patched.status_code == 400 and "rules" in patched.json()
+    assert ConsentPolicy.objects.get(pk=at_the_cap.json()["id"]).rules.count() == 50
+    assert not ConsentPolicy.objects.filter(name="Fifty-one").exists()
+
+
+def test_the_rule_cap_is_the_services_too(privacy_pat):
+    with pytest.raises(InvalidInput) as error:
+        save_consent_policy(name="Too many", description="", rules=_rules(51))
+    assert "rules" in error.value.fields
+    assert not ConsentPolicy.objects.filter(name="Too many").exists()
+
+
+def test_a_rule_names_at_most_every_category_once(privacy_pat, ana, dr_lee, api_as):
+    many = {"effect": "permit", "grantee_sector": "hospital", "categories": ["housing"] * 9}
+    response = api_as(privacy_pat).post(
+        "/api/v1/consent-policies/", {"name": "Repeats", "rules": [many]}, format="json"
+    )
+    assert response.status_code == 400 and "rules" in response.json()
+    directive = {**many, "categories": ["housing"] * 9}
+    response = api_as(dr_lee).post(f"/api/v1/clients/{ana.pk}/consents/", directive, format="json")
+    assert response.status_code == 400 and "categories" in response.json()
+
+
+def test_the_policy_page_refuses_more_than_50_rules(client, privacy_pat):
+    client.force_login(privacy_pat)
+    data = {
+        "name": "Long",
+        "description": "",
+        "rules-TOTAL_FORMS": "51",
+        "rules-INITIAL_FORMS": "0",
+    }
+    for i in range(51):
+        data |= {
+            f"rules-{i}-effect": "permit",
+            f"rules-{i}-grantee": "sector:hospital",
+            f"rules-{i}-categories": "housing",
+        }
+    response = client.post("/consent-policies/new/", data)
+    assert response.status_code == 400
+    assert "50" in response.content.decode()
+    assert not ConsentPolicy.objects.filter(name="Long").exists()
