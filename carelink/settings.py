@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -191,7 +190,7 @@ CARELINK_BASE_URL = env.str("CARELINK_BASE_URL", default="http://127.0.0.1:8000"
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -290,6 +289,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.notice_overdue_referrals",
         "schedule": env.float("CARELINK_OVERDUE_CHECK_SECONDS", default=3600),
     },
+}
+
+# --- security and accounts -----------------------------------------------------------
+# Sign-in, API tokens, the second factor, the per-address sign-in throttle and the
+# HTTP hardening live in accounts/ (docs/security.md).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "accounts.apps.CareLinkAdminConfig"
+INSTALLED_APPS += ["knox", "accounts"]
+
+# Tokens that end: hashed, one per device, expiring (django-rest-knox).
+CARELINK_TOKEN_HOURS = env.float("CARELINK_TOKEN_HOURS", default=10)
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+# knox's own migrations would create its (swapped-out, never used) token table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=CARELINK_TOKEN_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "USER_SERIALIZER": None,
 }
 
 LOGGING = {

@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 api_v1 = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("auth/", include("accounts.api_urls")),
     path("", include("records.urls")),
     path("", include("consent.urls")),
     path("", include("referrals.urls")),

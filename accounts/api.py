@@ -1,0 +1,87 @@
+"""The sign-in endpoints of the API: tokens that end (docs/security.md)."""
+
+from typing import Any
+
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.auth import DeviceTokenAuthentication
+from accounts.models import DeviceToken
+from accounts.services import issue_token, revoke_all_tokens, revoke_token
+
+WRONG_CREDENTIALS = "Unable to sign in with the username and password given."
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField()
+
+
+class ObtainTokenView(APIView):
+    """`POST /api/v1/auth/token/`: a new token for one device, every time."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong credentials")},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        # The Django request, so django-axes can flag a locked-out account on it.
+        provider = authenticate(
+            request._request,
+            username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if provider is None:
+            raise exceptions.ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
+        token, secret = issue_token(provider)
+        user_logged_in.send(sender=type(provider), request=request._request, user=provider)
+        data = TokenSerializer({"token": secret, "expiry": token.expiry}).data
+        return Response(data)
+
+
+class TokenAuthenticatedView(APIView):
+    """The token itself is what is revoked, so only a token signs these in."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not isinstance(request.auth, DeviceToken):
+            raise exceptions.NotAuthenticated("Send the token to revoke as the credentials.")
+
+
+class LogoutView(TokenAuthenticatedView):
+    """`POST /api/v1/auth/logout/`: the token used ends now."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, *args: Any) -> Response:
+        revoke_token(request.auth)
+        user_logged_out.send(sender=type(request.user), request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(TokenAuthenticatedView):
+    """`POST /api/v1/auth/logout-all/`: every token of the caller ends now."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, *args: Any) -> Response:
+        revoke_all_tokens(request.user)
+        user_logged_out.send(sender=type(request.user), request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
