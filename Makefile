@@ -46,6 +46,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	@# Production settings (DEBUG off, https only, a real mail server) pass the deploy checks.
+	DJANGO_DEBUG=false DJANGO_SECURE_COOKIES=true EMAIL_URL=smtp+tls://ci:ci@smtp.example.org:587 \
+		DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
 	elif command -v docker-compose >/dev/null; then docker-compose config --quiet; fi

@@ -295,7 +295,12 @@ CELERY_BEAT_SCHEDULE = {
 # Sign-in, API tokens, the second factor, the per-address sign-in throttle and the
 # HTTP hardening live in accounts/ (docs/security.md).
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "accounts.apps.CareLinkAdminConfig"
-INSTALLED_APPS += ["knox", "accounts"]
+INSTALLED_APPS += ["knox", "csp", "accounts"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    # Before WhiteNoise, so static files carry the policy too.
+    "csp.middleware.CSPMiddleware",
+)
 
 # Tokens that end: hashed, one per device, expiring (django-rest-knox).
 CARELINK_TOKEN_HOURS = env.float("CARELINK_TOKEN_HOURS", default=10)
@@ -308,6 +313,33 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
     "USER_SERIALIZER": None,
 }
+
+# Content-Security-Policy on every response (django-csp): nothing runs or loads
+# from anywhere but this site, no inline script or style anywhere (the pages,
+# the admin and /api/docs/ included); Swagger UI's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# https only, unless DJANGO_SECURE_COOKIES=false (plain http on loopback: the demo).
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https
+if _proxy_header := env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_header.split("=", 1))
+# HSTS preload binds the whole domain and its subdomains for months: a choice for
+# the operator of the domain, not a default (docs/security.md).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,
