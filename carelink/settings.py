@@ -302,6 +302,16 @@ MIDDLEWARE.insert(
     "csp.middleware.CSPMiddleware",
 )
 
+# A body over 2.5 MB is a 413 before anything reads it; every 4xx under /api/ and
+# /fhir/ that Django (not DRF) answers is JSON too (accounts.errors).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+    "accounts.errors.BodySizeLimitMiddleware",
+)
+CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
+AXES_LOCKOUT_CALLABLE = "accounts.errors.account_locked_out"
+
 # Tokens that end: hashed, one per device, expiring (django-rest-knox).
 CARELINK_TOKEN_HOURS = env.float("CARELINK_TOKEN_HOURS", default=10)
 KNOX_TOKEN_MODEL = "accounts.DeviceToken"

@@ -19,3 +19,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("carelink.web_urls")),
 ]
+
+# Django's own error pages, JSON under /api/ and /fhir/ (accounts.errors).
+handler400 = "accounts.errors.bad_request"
+handler403 = "accounts.errors.permission_denied"
+handler404 = "accounts.errors.page_not_found"
+handler500 = "accounts.errors.server_error"
