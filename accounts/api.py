@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.auth import DeviceTokenAuthentication
 from accounts.models import DeviceToken
 from accounts.services import issue_token, revoke_all_tokens, revoke_token
+from accounts.throttle import THROTTLED, client_address, sign_in_throttle
 
 WRONG_CREDENTIALS = "Unable to sign in with the username and password given."
 
@@ -35,10 +36,17 @@ class ObtainTokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong credentials")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Wrong credentials"),
+            429: OpenApiResponse(description="Too many failed sign-ins from this address"),
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        throttle, address = sign_in_throttle(), client_address(request._request)
+        if (wait := throttle.retry_after(address)) is not None:
+            raise exceptions.Throttled(wait=wait, detail=THROTTLED)
         form = TokenRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         # The Django request, so django-axes can flag a locked-out account on it.
@@ -48,6 +56,7 @@ class ObtainTokenView(APIView):
             password=form.validated_data["password"],
         )
         if provider is None:
+            throttle.record_failure(address)
             raise exceptions.ValidationError({"non_field_errors": [WRONG_CREDENTIALS]})
         token, secret = issue_token(provider)
         user_logged_in.send(sender=type(provider), request=request._request, user=provider)

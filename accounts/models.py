@@ -1,6 +1,7 @@
 """Credentials and sign-in attempts."""
 
 from django.db import models
+from django.utils import timezone
 from knox.models import AbstractAuthToken
 
 
@@ -21,3 +22,23 @@ class DeviceToken(AbstractAuthToken):
 
     class Meta:
         verbose_name = "device token"
+
+
+class FailedAttempt(models.Model):
+    """One failed attempt (a sign-in, later a portal activation) from one address,
+    for the per-address throttle (accounts.throttle).
+
+    In the database, not a cache: every gunicorn worker must see the same count,
+    and the embedded deployment (SQLite, no Redis) has no cache its workers share.
+    Rows older than the throttle's window are pruned as new ones are written."""
+
+    scope = models.CharField(max_length=32)
+    # An IPv4 or IPv6 address as django-axes reads it (the one its lockout uses).
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scope", "address", "at"], name="failed_attempt_window"),
+            models.Index(fields=["at"], name="failed_attempt_at"),
+        ]

@@ -324,6 +324,14 @@ REST_KNOX = {
     "USER_SERIALIZER": None,
 }
 
+# Password spraying: after this many failed sign-ins from one address within the
+# window (token endpoint and sign-in form together), every attempt from it is a
+# 429 until the oldest leaves the window (accounts.throttle; 0 switches it off).
+CARELINK_SIGN_IN_FAILURES_PER_ADDRESS = env.int("CARELINK_SIGN_IN_FAILURES_PER_ADDRESS", default=30)
+CARELINK_SIGN_IN_FAILURE_WINDOW_MINUTES = env.int(
+    "CARELINK_SIGN_IN_FAILURE_WINDOW_MINUTES", default=10
+)
+
 # Content-Security-Policy on every response (django-csp): nothing runs or loads
 # from anywhere but this site, no inline script or style anywhere (the pages,
 # the admin and /api/docs/ included); Swagger UI's icons are data: images.
