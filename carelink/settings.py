@@ -295,7 +295,14 @@ CELERY_BEAT_SCHEDULE = {
 # Sign-in, API tokens, the second factor, the per-address sign-in throttle and the
 # HTTP hardening live in accounts/ (docs/security.md).
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "accounts.apps.CareLinkAdminConfig"
-INSTALLED_APPS += ["knox", "csp", "accounts"]
+INSTALLED_APPS += [
+    "knox",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
+]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     # Before WhiteNoise, so static files carry the policy too.
@@ -308,6 +315,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
     "accounts.errors.BodySizeLimitMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
 )
 CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
 AXES_LOCKOUT_CALLABLE = "accounts.errors.account_locked_out"
@@ -323,6 +334,13 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
     "USER_SERIALIZER": None,
 }
+
+# Second factor (django-otp, TOTP with recovery codes) at sign-in for privacy
+# officers, org admins and superusers, on the pages, the admin and the token
+# endpoint. `make demo` and API-contract acceptance runs switch it off.
+CARELINK_REQUIRE_2FA = env.bool("CARELINK_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = "CareLink"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Password spraying: after this many failed sign-ins from one address within the
 # window (token endpoint and sign-in form together), every attempt from it is a

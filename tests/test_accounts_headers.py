@@ -191,3 +191,23 @@ def test_the_redirect_and_hsts_are_what_the_middleware_sends(client, db, setting
     secure = client.get("/accounts/login/", secure=True)
     assert secure.status_code == 200
     assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_the_admin_runs_no_inline_script(sysadmin, dr_lee):
+    from django.test import Client as WebClient
+
+    from tests.second_factor import verified_login
+
+    admin = verified_login(WebClient(), sysadmin)
+    for path in (
+        "/admin/",
+        "/admin/records/provider/",
+        f"/admin/records/provider/{dr_lee.pk}/change/",
+    ):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+        assert_strict_policy(page)
+        # Inline scripts and handlers (an inline style attribute only loses looks).
+        found = inline_code(page.content.decode())
+        scripts = [f for f in found if "script" in f or " on" in f]
+        assert not scripts, (path, scripts)
