@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -24,6 +25,9 @@ class CareLinkAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """The sign-in pages, not the admin's own form: one way in, one throttle,
-        one second factor."""
+        one second factor. Someone signed in who is not a system admin is told so."""
+        user = request.user
+        if user.is_authenticated and not (user.is_active and user.is_staff):
+            raise PermissionDenied("The admin is for system admins.")
         next_url = request.GET.get("next") or request.get_full_path()
         return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': next_url})}")

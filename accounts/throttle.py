@@ -53,9 +53,8 @@ class AddressThrottle:
 
     def record_failure(self, address: str) -> None:
         now = timezone.now()
-        FailedAttempt.objects.filter(
-            scope=self.scope, address=address, at__lte=now - self.window
-        ).delete()
+        # Failures that left the window count for nobody: forget them, any address's.
+        FailedAttempt.objects.filter(scope=self.scope, at__lte=now - self.window).delete()
         FailedAttempt.objects.create(scope=self.scope, address=address, at=now)
 
 

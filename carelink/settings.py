@@ -303,23 +303,21 @@ INSTALLED_APPS += [
     "django_otp.plugins.otp_static",
     "accounts",
 ]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    # Before WhiteNoise, so static files carry the policy too.
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_security + 1 : _security + 1] = [
+    # Before WhiteNoise, so static files carry the Content-Security-Policy too.
     "csp.middleware.CSPMiddleware",
-)
-
-# A body over 2.5 MB is a 413 before anything reads it; every 4xx under /api/ and
-# /fhir/ that Django (not DRF) answers is JSON too (accounts.errors).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+    # A body over the limit is refused before anything reads it.
     "accounts.errors.BodySizeLimitMiddleware",
-)
+]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (the admin)
 )
+
+# A body over 2.5 MB is a 413; every 4xx under /api/ and /fhir/ that Django (not
+# DRF) answers is JSON too (accounts.errors; the handlers are in carelink/urls.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
 CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
 AXES_LOCKOUT_CALLABLE = "accounts.errors.account_locked_out"
 

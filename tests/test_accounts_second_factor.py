@@ -265,3 +265,10 @@ def test_the_admin_resets_a_lost_second_factor(sysadmin, privacy_pat):
     assert not is_enrolled(privacy_pat)
     browser = WebClient()
     assert sign_in_form(browser, "privacy_pat")["Location"] == "/accounts/login/enrol/"
+
+
+def test_the_admin_tells_a_signed_in_provider_it_is_not_theirs(dr_lee):
+    browser = WebClient()
+    browser.force_login(dr_lee)
+    response = browser.get("/admin/", follow=True)
+    assert response.status_code == 403

@@ -130,3 +130,14 @@ def test_the_throttle_is_reusable_for_other_endpoints(db):
     from accounts.throttle import sign_in_throttle
 
     assert sign_in_throttle().retry_after(SPRAYER) is None
+
+
+def test_failures_that_left_the_window_are_forgotten(db):
+    from accounts.models import FailedAttempt
+    from accounts.throttle import sign_in_throttle
+
+    throttle = sign_in_throttle()
+    throttle.record_failure(NEIGHBOUR)
+    FailedAttempt.objects.update(at=timezone.now() - timedelta(minutes=11))
+    throttle.record_failure(SPRAYER)
+    assert list(FailedAttempt.objects.values_list("address", flat=True)) == [SPRAYER]
