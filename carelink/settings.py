@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -194,7 +193,7 @@ CARELINK_BASE_URL = env.str("CARELINK_BASE_URL", default="http://127.0.0.1:8000"
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -286,6 +285,90 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("CARELINK_OVERDUE_CHECK_SECONDS", default=3600),
     },
 }
+
+# --- security and accounts -----------------------------------------------------------
+# Sign-in, API tokens, the second factor, the per-address sign-in throttle and the
+# HTTP hardening live in accounts/ (docs/security.md).
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "accounts.apps.CareLinkAdminConfig"
+INSTALLED_APPS += [
+    "knox",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
+]
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_security + 1 : _security + 1] = [
+    # Before WhiteNoise, so static files carry the Content-Security-Policy too.
+    "csp.middleware.CSPMiddleware",
+    # A body over the limit is refused before anything reads it.
+    "accounts.errors.BodySizeLimitMiddleware",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (the admin)
+)
+
+# A body over 2.5 MB is a 413; every 4xx under /api/ and /fhir/ that Django (not
+# DRF) answers is JSON too (accounts.errors; the handlers are in carelink/urls.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+CSRF_FAILURE_VIEW = "accounts.errors.csrf_failure"
+AXES_LOCKOUT_CALLABLE = "accounts.errors.account_locked_out"
+
+# Tokens that end: hashed, one per device, expiring (django-rest-knox).
+CARELINK_TOKEN_HOURS = env.float("CARELINK_TOKEN_HOURS", default=10)
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+# knox's own migrations would create its (swapped-out, never used) token table.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=CARELINK_TOKEN_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "USER_SERIALIZER": None,
+}
+
+# Second factor (django-otp, TOTP with recovery codes) at sign-in for privacy
+# officers, org admins and superusers, on the pages, the admin and the token
+# endpoint. `make demo` and API-contract acceptance runs switch it off.
+CARELINK_REQUIRE_2FA = env.bool("CARELINK_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = "CareLink"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Password spraying: after this many failed sign-ins from one address within the
+# window (token endpoint and sign-in form together), every attempt from it is a
+# 429 until the oldest leaves the window (accounts.throttle; 0 switches it off).
+CARELINK_SIGN_IN_FAILURES_PER_ADDRESS = env.int("CARELINK_SIGN_IN_FAILURES_PER_ADDRESS", default=30)
+CARELINK_SIGN_IN_FAILURE_WINDOW_MINUTES = env.int(
+    "CARELINK_SIGN_IN_FAILURE_WINDOW_MINUTES", default=10
+)
+
+# Content-Security-Policy on every response (django-csp): nothing runs or loads
+# from anywhere but this site, no inline script or style anywhere (the pages,
+# the admin and /api/docs/ included); Swagger UI's icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# https only, unless DJANGO_SECURE_COOKIES=false (plain http on loopback: the demo).
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+# Behind a TLS-terminating proxy, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https
+if _proxy_header := env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_header.split("=", 1))
+# HSTS preload binds the whole domain and its subdomains for months: a choice for
+# the operator of the domain, not a default (docs/security.md).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LOGGING = {
     "version": 1,

@@ -68,6 +68,14 @@ def may_create_organizations(user: Any) -> bool:
     return is_system_admin(user)
 
 
+def sees_the_most(user: Any) -> bool:
+    """Privacy officers (every access log), organization admins (accounts) and
+    system admins: the roles whose sign-in needs a second factor."""
+    return is_system_admin(user) or (
+        is_provider(user) and user.role in (Role.PRIVACY_OFFICER, Role.ORG_ADMIN)
+    )
+
+
 def triages_referrals(user: Any) -> bool:
     return is_provider(user) and user.role in TRIAGE_ROLES
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from consent.models import ConsentPolicy
 from records.models import Organization, Provider
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,7 @@ def sysadmin(django_user_model):
 
 @pytest.fixture
 def admin_client_(client, sysadmin):
-    client.force_login(sysadmin)
-    return client
+    return verified_login(client, sysadmin)
 
 
 def test_superuser_creates_an_organization_with_its_group(admin_client_):

@@ -1,9 +1,9 @@
 """Identity, token authentication, organizations and providers; the OpenAPI schema."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import DeviceToken
 from records.models import Organization, Provider
 from tests.factories import ProviderFactory
 
@@ -17,7 +17,7 @@ def test_token_for_right_credentials_authenticates(dr_lee):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=dr_lee).key
+    assert DeviceToken.objects.get(user=dr_lee).token_key == token[:15]
     api = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/me/").json()["username"] == "dr_lee"
 
@@ -35,7 +35,7 @@ def test_wrong_credentials_get_no_token(payload, dr_lee):
     response = APIClient().post("/api/v1/auth/token/", payload, format="json")
     assert response.status_code in (400, 401)
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not DeviceToken.objects.exists()
 
 
 def test_inactive_provider_gets_no_token(dr_lee):

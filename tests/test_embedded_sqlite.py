@@ -48,6 +48,7 @@ def demo_server(tmp_path_factory):
         "DJANGO_SECRET_KEY": "embedded-sqlite-test",
         "DJANGO_DEBUG": "false",
         "CARELINK_AXES_ENABLED": "false",
+        "CARELINK_REQUIRE_2FA": "false",  # as make demo's .env
         "EMAIL_URL": "dummymail://",
     }
     env.pop("REDIS_URL", None)  # the embedded default: tasks in-process

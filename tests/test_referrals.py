@@ -22,6 +22,7 @@ from referrals.models import Referral
 from referrals.tasks import notice_overdue_referrals
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
+from tests.second_factor import verified_login
 
 REASON = "Low mood for six months; would benefit from CBT. Sensitive: recent loss."
 
@@ -652,7 +653,7 @@ def test_admin_shows_routing_state_but_no_client(
 ):
     refer(api_as, routed, dr_lee, team, housing)
     root = django_user_model.objects.create_superuser("root", "root@example.org", "pw-root-12")
-    client.force_login(root)
+    verified_login(client, root)
     listing = client.get("/admin/core/outboxevent/")
     assert listing.status_code == 200
     assert b"referral_received" in listing.content or b"Referral received" in listing.content

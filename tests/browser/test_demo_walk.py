@@ -17,7 +17,8 @@ REPORT_TITLE = "Housing intake: shared flat near the centre"
 
 
 @pytest.fixture
-def demo(live_server):
+def demo(live_server, settings):
+    settings.CARELINK_REQUIRE_2FA = False  # as make demo's .env
     call_command("load_demo", stdout=open("/dev/null", "w"))
     return live_server.url
 

@@ -26,9 +26,12 @@ REPORT_TITLE = "Intake assessment: CBT weekly with Dr. Moreau"
 
 
 @pytest.fixture
-def story(live_server):
+def story(live_server, settings):
     """Ana: her family doctor, the community mental-health centre's
     intake worker and privacy officer, her employment counsellor, an outsider."""
+    # These journeys are about the record; the second factor has its own
+    # (tests/browser/test_second_factor.py).
+    settings.CARELINK_REQUIRE_2FA = False
     practice = OrganizationFactory(name="Riverside Family Practice", sector="primary_care")
     centre = OrganizationFactory(name="Eastside Community Mental Health", sector="mental_health")
     work = OrganizationFactory(name="WorkBridge Employment", sector="employment")

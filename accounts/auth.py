@@ -1,0 +1,29 @@
+"""DRF authentication by device token (django-rest-knox)."""
+
+from django.utils.translation import gettext_lazy as _
+from knox.auth import TokenAuthentication
+from rest_framework import exceptions
+
+from accounts.models import DeviceToken
+from accounts.services import revoke_stale_tokens, token_is_current
+from records.models import Provider
+
+
+class DeviceTokenAuthentication(TokenAuthentication):
+    """knox's hashed, expiring tokens (`Authorization: Token <token>`), refused —
+    and deleted — once the account is inactive or its password has changed since
+    the token was issued. A refused token answers exactly like an unknown one."""
+
+    def validate_user(self, auth_token: DeviceToken) -> tuple[Provider, DeviceToken]:
+        if not token_is_current(auth_token):
+            revoke_stale_tokens(auth_token.user)
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        return auth_token.user, auth_token
+
+    def authenticate_credentials(self, token: bytes) -> tuple[Provider, DeviceToken]:
+        # A header that is not UTF-8 is a bad token (401), not a server error.
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from error
+        return super().authenticate_credentials(token)
