@@ -21,7 +21,7 @@ from consent.models import (
     EmergencyAccess,
 )
 from core.models import AccessEvent
-from core.permissions import is_provider
+from core.permissions import is_provider, may_read_entries
 from records.models import (
     ACCESS_CLIENT_PERMISSION,
     Client,
@@ -112,9 +112,14 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
     `visible_entries_anywhere`.
+
+    Minimum necessary comes first: an organization admin or a privacy officer
+    sees no entry at all — not their own organization's (rule 2), not under an
+    emergency access (rule 4) — so every path built on this filter (pages,
+    previews, exports) shows them nothing, whether or not it asked the role.
     """
     now = now or timezone.now()
-    if not is_provider(provider):
+    if not may_read_entries(provider):
         return Q(pk__in=[])
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
 

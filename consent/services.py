@@ -20,7 +20,8 @@ from consent.models import (
     EmergencyAccess,
 )
 from core.audit import Action, record_access
-from core.errors import Conflict, InvalidInput, conflict_on_duplicate, require_text
+from core.errors import Conflict, InvalidInput, NotAllowed, conflict_on_duplicate, require_text
+from core.permissions import may_break_the_glass
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT
 from records.models import Client, Organization, Provider
 
@@ -115,8 +116,15 @@ def revoke_consent_silently(directive: ConsentDirective, by: Provider) -> None:
     )
 
 
+def require_may_break_the_glass(provider: Provider) -> None:
+    """Minimum necessary: the roles that do not read the record cannot lift its limits."""
+    if not may_break_the_glass(provider):
+        raise NotAllowed("Organization admins and privacy officers have no emergency access.")
+
+
 @transaction.atomic
 def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -> EmergencyAccess:
+    require_may_break_the_glass(provider)
     reason = require_text("reason", reason, REASON_LIMIT)
     if len(reason) < EMERGENCY_REASON_MIN:
         raise InvalidInput(

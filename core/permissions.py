@@ -16,6 +16,14 @@ from core.vocabulary import Role
 # Who triages an organization's incoming referrals.
 TRIAGE_ROLES = frozenset({Role.INTAKE_WORKER, Role.CARE_COORDINATOR})
 
+# Minimum necessary: the roles that run organizations and watch over privacy.
+# They do not treat, so they read no entry on any path, break no glass, and no
+# path puts them on a care team (docs/access-rules.md, "Roles that do not read
+# the record"). The consent engine applies this to every query it answers.
+NON_READING_ROLES = frozenset({Role.ORG_ADMIN, Role.PRIVACY_OFFICER})
+# The others: the roles that treat, as a list a query can filter on.
+TREATING_ROLES = frozenset(Role) - NON_READING_ROLES
+
 
 class Side(models.TextChoices):
     """The two parties to a referral."""
@@ -41,6 +49,29 @@ def is_provider(user: Any) -> bool:
 def is_system_admin(user: Any) -> bool:
     """A superuser: manages organizations and accounts, sees no client's record."""
     return bool(getattr(user, "is_authenticated", False) and user.is_superuser)
+
+
+def treats_clients(user: Any) -> bool:
+    """A provider whose role treats: reads the record as consent allows, may be
+    on a care team (and so create, match and accept clients), may break the
+    glass. Organization admins and privacy officers do not."""
+    return is_provider(user) and user.role not in NON_READING_ROLES
+
+
+def may_read_entries(user: Any) -> bool:
+    """Every face that reads entries asks this first (403 otherwise); the
+    consent engine asks it too, so what forgets to ask still shows nothing."""
+    return treats_clients(user)
+
+
+def may_join_care_teams(user: Any) -> bool:
+    """Added by a colleague, matched at intake, registering a client, accepting a
+    referral: each puts the provider on a care team."""
+    return treats_clients(user)
+
+
+def may_break_the_glass(user: Any) -> bool:
+    return treats_clients(user)
 
 
 def may_edit_policies(user: Any) -> bool:

@@ -12,12 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.lookups import access_entry
-from access.rest import ClientScopedView, require_organization
+from access.rest import ClientScopedView, EntryReadingView, require_organization
 from consent.selectors import search_clients, visible_entries, withheld_count
 from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.ids import parse_int_id
-from core.permissions import may_add_providers, may_create_organizations
+from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
 from core.rest import BoundedDateTimeField, OrganizationRef, Pagination, ProviderRef, check_input
 from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role, Sector
 from records import services
@@ -117,6 +117,13 @@ class CareTeamMemberSerializer(serializers.ModelSerializer):
 
 class CareTeamAddSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True))
+
+    def validate_provider(self, provider: Provider) -> Provider:
+        # An account of no organization (a system admin) is not "of your own
+        # organization": the view's 403 says so. A provider's role is input here.
+        if provider.organization_id is not None:
+            check_input(services.check_may_join_care_team, provider=provider)
+        return provider
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -238,6 +245,11 @@ class ClientListView(APIView):
     )
     def post(self, request: Request) -> Response:
         require_organization(request.user)
+        if not may_join_care_teams(request.user):
+            raise NotAllowed(
+                "Organization admins and privacy officers do not register or match clients: "
+                "either puts you on the care team."
+            )
         serializer = ClientSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         registration = services.register_client(provider=request.user, **serializer.validated_data)
@@ -315,7 +327,7 @@ def parse_category_filter(request: Request) -> list[str] | None:
     return values
 
 
-class EntryListView(ClientScopedView):
+class EntryListView(EntryReadingView):
     @extend_schema(
         responses=inline_serializer(
             "EntryPage",
@@ -348,7 +360,7 @@ class EntryListView(ClientScopedView):
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class EntryDetailView(ClientScopedView):
+class EntryDetailView(EntryReadingView):
     @extend_schema(operation_id="v1_clients_entries_read", responses=EntrySerializer)
     def get(self, request: Request, client_id: str, entry_id: str) -> Response:
         entry = access_entry(request.user, self.client, entry_id)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from consent.selectors import visible_entries, withheld_count
 from core.panels import MAIN, SIDE, ClientPanel, register_panel
+from core.permissions import may_read_entries
 from records.forms import EntryForm, TimelineFilterForm
 from records.models import Client
 from records.selectors import active_care_team
@@ -17,6 +18,10 @@ TIMELINE_PAGE_SIZE = 50
 
 def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
     provider = request.user
+    if not may_read_entries(provider):
+        # Minimum necessary: the panel says why instead of listing (the engine
+        # would list nothing, and the withheld count would only say "all").
+        return {"reads_entries": False}
     filter_form = TimelineFilterForm(request.GET)
     category = filter_form.cleaned_data["category"] if filter_form.is_valid() else ""
     entries = visible_entries(provider, client)
@@ -28,11 +33,15 @@ def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> di
         "category": category,
         # Rule 5: over all the client's entries, whatever the filter.
         "withheld": withheld_count(provider, client),
+        "reads_entries": True,
     }
 
 
 def _add_entry(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    return {"entry_form": forms.get("entry_form") or EntryForm()}
+    return {
+        "entry_form": forms.get("entry_form") or EntryForm(),
+        "reads_entries": may_read_entries(request.user),
+    }
 
 
 def _demographics(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:

@@ -21,9 +21,11 @@ from core.errors import (
     Conflict,
     InputErrors,
     InvalidInput,
+    NotAllowed,
     conflict_on_duplicate,
     require_text,
 )
+from core.permissions import may_join_care_teams, may_read_entries
 from core.vocabulary import NAME_LIMIT, TITLE_LIMIT
 from records import events
 from records.models import (
@@ -121,12 +123,27 @@ def _organization_still_on_team(client: Client, organization_id: int) -> bool:
     ).exists()
 
 
+def check_may_join_care_team(*, provider: Provider) -> None:
+    """Minimum necessary: organization admins and privacy officers are never on a
+    care team, however they would get there (docs/access-rules.md)."""
+    if not may_join_care_teams(provider):
+        raise InvalidInput(
+            {
+                "provider": f"{provider.display_name} is {provider.get_role_display().lower()}: "
+                "organization admins and privacy officers do not treat clients and are "
+                "never on a care team."
+            }
+        )
+
+
 def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
     """Put a provider on the case (idempotent), granting their organization access.
 
     Call inside the transaction of the change that justifies it; permission
-    checks are the caller's.
+    checks are the caller's, except the one no caller may skip: only a role that
+    treats joins a care team.
     """
+    check_may_join_care_team(provider=provider)
     membership = CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
     ).first()
@@ -225,6 +242,11 @@ def register_client(
     email: str = "",
 ) -> ClientRegistration:
     """Create a client, or link to the existing record; the caller joins its care team."""
+    if not may_join_care_teams(provider):
+        raise NotAllowed(
+            "Organization admins and privacy officers do not register clients: registering "
+            "puts you on the care team."
+        )
     health_card_number = (health_card_number or "").strip()
     check_demographics(
         given_name=given_name,
@@ -282,8 +304,17 @@ def create_entry(
     )
 
 
+def require_entry_reader(user: Provider) -> None:
+    """403 for the roles that do not read the record (and so write none either)."""
+    if not may_read_entries(user):
+        raise NotAllowed(
+            "Organization admins and privacy officers do not read or write the record's entries."
+        )
+
+
 @transaction.atomic
 def add_entry(*, provider: Provider, client: Client, **fields) -> Entry:
+    require_entry_reader(provider)
     entry = create_entry(client=client, author=provider, **fields)
     record_access(provider, client, Action.ENTRY_CREATE)
     events.entry_added(entry, actor=provider)

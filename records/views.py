@@ -18,7 +18,7 @@ from core.audit import Action, record_access
 from core.errors import InvalidInput
 from core.pages import add_errors, htmx_target_is, organization_page, require
 from core.panels import render_client_page
-from core.permissions import may_add_providers
+from core.permissions import may_add_providers, may_join_care_teams
 from records import services
 from records.forms import ClientIntakeForm, ClientSearchForm, EntryForm, ProviderForm
 from records.models import Client, Provider
@@ -41,6 +41,11 @@ def client_search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @organization_page
 def client_new(request: HttpRequest) -> HttpResponse:
+    require(
+        may_join_care_teams(request.user),
+        "Organization admins and privacy officers do not register clients: intake puts you "
+        "on the care team.",
+    )
     form = ClientIntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

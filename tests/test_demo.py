@@ -62,3 +62,16 @@ def test_demo_logins_are_printed(capsys):
     for username in ("dr_lee", "intake_kim", "emp_jo", "privacy_pat", "admin_riverside"):
         assert username in out
     assert "carelink-demo" in out
+
+
+def test_no_admin_or_privacy_officer_is_on_a_care_team(demo):
+    """Minimum necessary: the hospital's privacy officer watches Marcus's record
+    (its access log, emergency accesses) without being on his care team."""
+    from records.models import CareTeamMembership
+
+    on_teams = CareTeamMembership.objects.filter(ended_at__isnull=True)
+    assert not on_teams.filter(provider__role__in=["org_admin", "privacy_officer"]).exists()
+    auth = token_client(demo, "privacy_stmarys")
+    marcus = demo.get("/api/v1/clients/?q=Marcus", **auth).json()["results"][0]
+    assert demo.get(f"/api/v1/clients/{marcus['id']}/entries/", **auth).status_code == 403
+    assert demo.get(f"/api/v1/clients/{marcus['id']}/access-log/", **auth).status_code == 200

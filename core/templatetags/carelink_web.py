@@ -4,6 +4,8 @@ from django import template
 from django.conf import settings
 from django.templatetags.static import static
 
+from core.permissions import treats_clients
+
 register = template.Library()
 
 
@@ -42,3 +44,10 @@ def idle_logout_seconds() -> int:
 @register.simple_tag
 def idle_logout_minutes() -> int:
     return int(settings.SESSION_COOKIE_AGE) // 60
+
+
+@register.filter
+def treats(user: object) -> bool:
+    """Whether the account's role treats clients (minimum necessary): pages
+    offer intake, entries and emergency access only to those roles."""
+    return treats_clients(user)
