@@ -130,6 +130,17 @@ class Client(models.Model):
         return f"{self.given_name} {self.family_name}"
 
 
+class MembershipStart(models.TextChoices):
+    """How a provider came onto a case: the care team shows it, so that a join
+    by matching (three identifiers typed at intake) is never silent."""
+
+    INTAKE = "intake", "registered the client at intake"
+    MATCHING = "matching", "joined at intake by matching"
+    COLLEAGUE = "colleague", "added by a colleague"
+    REFERRAL = "referral", "accepted a referral"
+    UNRECORDED = "", "on the care team"  # memberships from before this was kept
+
+
 class CareTeamMembership(models.Model):
     """A provider on a client's case, kept in history with an end date when they leave."""
 
@@ -138,11 +149,18 @@ class CareTeamMembership(models.Model):
     # The provider's organization when they joined: access is by organization.
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     since = models.DateTimeField(default=timezone.now)
+    began = models.CharField(max_length=16, choices=MembershipStart.choices, blank=True, default="")
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["since", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("began", MembershipStart), name="care_team_began_valid"
+            ),
             models.UniqueConstraint(
                 fields=["client", "provider"],
                 condition=Q(ended_at__isnull=True),

@@ -33,6 +33,7 @@ from records.models import (
     CareTeamMembership,
     Client,
     Entry,
+    MembershipStart,
     Organization,
     Provider,
     normalize_health_card,
@@ -117,6 +118,12 @@ def _grant_organization_access(client: Client, organization: Organization) -> No
     assign_perm(ACCESS_CLIENT_PERMISSION, organization.group, client)
 
 
+def _on_care_team(client: Client, provider: Provider) -> bool:
+    return CareTeamMembership.objects.filter(
+        client=client, provider=provider, ended_at__isnull=True
+    ).exists()
+
+
 def _organization_still_on_team(client: Client, organization_id: int) -> bool:
     return CareTeamMembership.objects.filter(
         client=client, organization_id=organization_id, ended_at__isnull=True
@@ -136,7 +143,9 @@ def check_may_join_care_team(*, provider: Provider) -> None:
         )
 
 
-def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
+def add_to_care_team(
+    client: Client, provider: Provider, began: MembershipStart = MembershipStart.COLLEAGUE
+) -> CareTeamMembership:
     """Put a provider on the case (idempotent), granting their organization access.
 
     Call inside the transaction of the change that justifies it; permission
@@ -150,7 +159,10 @@ def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
     if membership is None:
         with conflict_on_duplicate("This provider was just added to the care team."):
             membership = CareTeamMembership.objects.create(
-                client=client, provider=provider, organization_id=provider.organization_id
+                client=client,
+                provider=provider,
+                organization_id=provider.organization_id,
+                began=began,
             )
     _grant_organization_access(client, provider.organization)
     return membership
@@ -158,9 +170,7 @@ def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
 
 @transaction.atomic
 def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> CareTeamMembership:
-    if CareTeamMembership.objects.filter(
-        client=client, provider=provider, ended_at__isnull=True
-    ).exists():
+    if _on_care_team(client, provider):
         raise Conflict("This provider is already on the care team.")
     membership = add_to_care_team(client, provider)
     record_access(actor, client, Action.CARE_TEAM_ADD)
@@ -258,8 +268,14 @@ def register_client(
         family_name=family_name, birth_date=birth_date, health_card_number=health_card_number
     )
     if existing is not None:
-        add_to_care_team(existing, provider)
-        record_access(provider, existing, Action.CLIENT_MATCH)
+        already_on_team = _on_care_team(existing, provider)
+        membership = add_to_care_team(existing, provider, began=MembershipStart.MATCHING)
+        if not already_on_team:
+            # Legitimate (the client is in front of them) and watched.
+            record_access(provider, existing, Action.JOINED_BY_MATCHING)
+            events.care_team_joined(membership, actor=provider)
+        else:
+            record_access(provider, existing, Action.CLIENT_MATCH)
         return ClientRegistration(existing, matched=True)
     client = Client.objects.create(
         given_name=given_name.strip(),
@@ -271,7 +287,7 @@ def register_client(
         email=email or "",
         created_by=provider,
     )
-    add_to_care_team(client, provider)
+    add_to_care_team(client, provider, began=MembershipStart.INTAKE)
     record_access(provider, client, Action.CLIENT_CREATE)
     return ClientRegistration(client, matched=False)
 

@@ -19,7 +19,7 @@ from consent.services import record_consent, revoke_consent_silently
 from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput, NotAllowed, require_text
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category, EntryKind
-from records.models import Client, Organization, Provider
+from records.models import Client, MembershipStart, Organization, Provider
 from records.services import add_to_care_team, create_entry
 from referrals import events
 from referrals.models import Referral, ReferralStatus, Urgency
@@ -105,7 +105,7 @@ def accept_referral(*, provider: Provider, referral: Referral) -> Referral:
     referral = _transition(
         referral, ReferralAction.ACCEPT, accepted_at=timezone.now(), accepted_by=provider
     )
-    add_to_care_team(referral.client, provider)
+    add_to_care_team(referral.client, provider, began=MembershipStart.REFERRAL)
     record_access(provider, referral.client, Action.REFERRAL_ACCEPT)
     events.referral_accepted(referral, actor=provider)
     return referral

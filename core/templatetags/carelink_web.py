@@ -3,6 +3,7 @@
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
+from django.utils import dateformat, timezone
 
 from core.permissions import treats_clients
 
@@ -51,3 +52,13 @@ def treats(user: object) -> bool:
     """Whether the account's role treats clients (minimum necessary): pages
     offer intake, entries and emergency access only to those roles."""
     return treats_clients(user)
+
+
+@register.filter
+def short_day(moment: object) -> str:
+    """'2 Dec' this year, '2 Dec 2024' before: how the care team says when."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)  # type: ignore[arg-type]
+    pattern = "j M" if local.year == timezone.localtime().year else "j M Y"
+    return dateformat.format(local, pattern)
