@@ -8,7 +8,7 @@ from django.http import Http404
 
 from access.inbox import inbox
 from consent.models import ConsentDirective
-from consent.selectors import visible_clients, visible_entries
+from consent.selectors import visible_clients, visible_entry_versions
 from core.ids import parse_uuid
 from core.models import Notification
 from core.permissions import is_system_admin
@@ -46,8 +46,9 @@ def access_client_for_audit(user: Any, client_id: Any) -> Client:
 
 
 def access_entry(user: Any, client: Client, entry_id: Any) -> Entry:
-    """An entry of a client already through the gate that consent lets the user see."""
-    return _one_of(visible_entries(user, client), entry_id, NO_ENTRY)
+    """An entry (any version) of a client already through the gate that consent
+    lets the user see."""
+    return _one_of(visible_entry_versions(user, client), entry_id, NO_ENTRY)
 
 
 def access_referral(user: Any, referral_id: Any) -> Referral:

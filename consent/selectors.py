@@ -6,8 +6,9 @@ previews, exports — asks these functions, and only these, what a provider may
 see. Nothing here is cached: a revocation bites on the next query.
 """
 
+import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -53,15 +54,32 @@ def visible_clients(provider: Provider) -> QuerySet[Client]:
     return Client.objects.filter(pk__in=granted.values("content_object_id"))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _birth_date_of(term: str) -> date | None:
+    """A search word written as a date (YYYY-MM-DD, as the pages show them)."""
+    if not _ISO_DATE.fullmatch(term):
+        return None
+    try:
+        return date.fromisoformat(term)
+    except ValueError:
+        return None
+
+
 def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
-    """The provider's visible clients matching every word of `text` by name or
-    health card number (with or without dashes and spaces)."""
+    """The provider's visible clients matching every word of `text` by name,
+    birth date (YYYY-MM-DD) or health card number (with or without dashes and
+    spaces): "Silva 1992-03-14" finds Ana Silva born that day."""
     clients = visible_clients(provider)
     for term in text.split():
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)
         if card:
             match |= Q(health_card_normalized__contains=card)
+        born = _birth_date_of(term)
+        if born is not None:
+            match |= Q(birth_date=born)
         clients = clients.filter(match)
     return clients.order_by("family_name", "given_name", "id")
 
@@ -124,33 +142,43 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
 
 
-def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
-    """The entries of `client` the provider may see now, author and organization
-    joined. `client` must come from `visible_clients(provider)`."""
+def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry]:
+    """Every row of `client`'s entries the provider may see now — amended
+    versions included — author and organization joined. `client` must come
+    from `visible_clients(provider)`. An amendment has its original's client,
+    category and organization, so rules 2–4 decide alike for every version."""
     return (
         Entry.objects.filter(client=client)
         .filter(entry_visibility_q(provider))
-        .select_related("author", "organization")
+        .select_related("author", "organization", "retracted_by")
     )
+
+
+def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
+    """The entries of `client` the provider may see now, each in its newest
+    version (an amended original is reached by id, not listed); a retracted
+    entry stays, as the tombstone its readers see."""
+    return visible_entry_versions(provider, client).filter(superseded_at__isnull=True)
 
 
 def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
-    """Entries the provider may see now, of any client they may see."""
-    return Entry.objects.filter(client__in=visible_clients(provider)).filter(
-        entry_visibility_q(provider)
-    )
+    """Entries the provider may see now, of any client they may see (newest versions)."""
+    return Entry.objects.filter(
+        client__in=visible_clients(provider), superseded_at__isnull=True
+    ).filter(entry_visibility_q(provider))
 
 
 def withheld_count(provider: Provider, client: Client) -> int:
     """Rule 5: how many of the client's entries rule 3 hides from the provider.
 
     Counted from the same filter as `visible_entries`, over all the client's
-    entries whatever filter the request applies.
+    entries whatever filter the request applies; an amended entry is one entry
+    (its newest version is counted), a retracted one still exists.
     """
     visible = entry_visibility_q(provider)
-    return Entry.objects.filter(client=client).aggregate(withheld=Count("pk", filter=~visible))[
-        "withheld"
-    ]
+    return Entry.objects.filter(client=client, superseded_at__isnull=True).aggregate(
+        withheld=Count("pk", filter=~visible)
+    )["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:

@@ -15,11 +15,27 @@ from access.lookups import access_entry
 from access.rest import ClientScopedView, EntryReadingView, require_organization
 from consent.selectors import search_clients, visible_entries, withheld_count
 from core.audit import Action, record_access
-from core.errors import NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from core.ids import parse_int_id
 from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
-from core.rest import BoundedDateTimeField, OrganizationRef, Pagination, ProviderRef, check_input
-from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role, Sector
+from core.rest import (
+    BoundedDateTimeField,
+    OrganizationRef,
+    Pagination,
+    ProviderRef,
+    check_input,
+    json_object,
+)
+from core.vocabulary import (
+    BODY_LIMIT,
+    NAME_LIMIT,
+    REASON_LIMIT,
+    TITLE_LIMIT,
+    Category,
+    EntryKind,
+    Role,
+    Sector,
+)
 from records import services
 from records.models import CareTeamMembership, Client, Entry, Organization, Provider
 from records.selectors import active_care_team
@@ -102,13 +118,24 @@ class ClientSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ClientPatchSerializer(serializers.Serializer):
+    """The fields a PATCH may change; the rules are `services.update_demographics`'s."""
+
+    given_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
+    family_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
+    birth_date = serializers.DateField(required=False)
+    health_card_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+
+
 class CareTeamMemberSerializer(serializers.ModelSerializer):
     provider = serializers.SerializerMethodField()
     organization = OrganizationRef()
 
     class Meta:
         model = CareTeamMembership
-        fields = ["provider", "organization", "since"]
+        fields = ["provider", "organization", "since", "began"]
 
     def get_provider(self, membership: CareTeamMembership) -> dict:
         provider = membership.provider
@@ -137,6 +164,9 @@ class EntrySerializer(serializers.ModelSerializer):
     data = serializers.JSONField(required=False, default=dict)
     author = ProviderRef(read_only=True)
     organization = OrganizationRef(read_only=True)
+    amends = serializers.UUIDField(source="amends_id", read_only=True, allow_null=True)
+    amended_by = serializers.SerializerMethodField()
+    retracted = serializers.SerializerMethodField()
 
     class Meta:
         model = Entry
@@ -151,6 +181,9 @@ class EntrySerializer(serializers.ModelSerializer):
             "author",
             "organization",
             "data",
+            "amends",
+            "amended_by",
+            "retracted",
         ]
         read_only_fields = ["id", "created_at", "author", "organization"]
 
@@ -163,6 +196,46 @@ class EntrySerializer(serializers.ModelSerializer):
             # PostgreSQL's jsonb cannot store U+0000; refuse it on every database alike.
             raise serializers.ValidationError("Text in data may not contain NUL characters.")
         return value
+
+    def validate_occurred_at(self, value: Any) -> Any:
+        try:
+            services.check_occurred_at(occurred_at=value)
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.fields["occurred_at"]) from None
+        return value
+
+    def get_amended_by(self, entry: Entry) -> str | None:
+        """The newer version's id, on an amended original (only those ask the database)."""
+        if entry.superseded_at is None:
+            return None
+        newer = Entry.objects.filter(amends_id=entry.pk).values_list("pk", flat=True).first()
+        return str(newer) if newer else None
+
+    def get_retracted(self, entry: Entry) -> dict | None:
+        if entry.retracted_at is None:
+            return None
+        return {
+            "at": serializers.DateTimeField().to_representation(entry.retracted_at),
+            "by": {"id": entry.retracted_by_id, "full_name": entry.retracted_by.display_name},
+            "reason": entry.retract_reason,
+        }
+
+    def to_representation(self, entry: Entry) -> dict:
+        data = super().to_representation(entry)
+        if entry.retracted_at is not None:
+            # A tombstone: who withdrew it, when and why; nothing of what it said.
+            data.update(title="", body="", data={})
+        return data
+
+
+class EntryAmendSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_LIMIT)
+    body = serializers.CharField(max_length=BODY_LIMIT, allow_blank=True, required=False)
+    reason = serializers.CharField(max_length=REASON_LIMIT, allow_blank=True, required=False)
+
+
+class EntryRetractSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_LIMIT)
 
 
 def _contains_nul(value: Any) -> bool:
@@ -266,6 +339,16 @@ class ClientDetailView(ClientScopedView):
         record_access(request.user, self.client, Action.CLIENT_READ)
         return Response(ClientSerializer(self.client).data)
 
+    @extend_schema(request=ClientPatchSerializer, responses=ClientSerializer)
+    def patch(self, request: Request, client_id: str) -> Response:
+        require_organization(request.user)
+        serializer = ClientPatchSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        client = services.update_demographics(
+            actor=request.user, client=self.client, **serializer.validated_data
+        )
+        return Response(ClientSerializer(client).data)
+
 
 class CareTeamView(ClientScopedView):
     @extend_schema(responses=CareTeamMemberSerializer(many=True))
@@ -365,4 +448,36 @@ class EntryDetailView(EntryReadingView):
     def get(self, request: Request, client_id: str, entry_id: str) -> Response:
         entry = access_entry(request.user, self.client, entry_id)
         record_access(request.user, self.client, Action.ENTRY_READ)
+        return Response(EntrySerializer(entry).data)
+
+
+class EntryAmendView(EntryReadingView):
+    """A new version of an entry, by its own organization (the original is kept)."""
+
+    @extend_schema(request=EntryAmendSerializer, responses={201: EntrySerializer})
+    def post(self, request: Request, client_id: str, entry_id: str) -> Response:
+        entry = access_entry(request.user, self.client, entry_id)
+        services.check_may_change_entry(request.user, entry, "amend")  # 403 before 400
+        serializer = EntryAmendSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        amendment = services.amend_entry(
+            provider=request.user, entry=entry, **serializer.validated_data
+        )
+        amendment = access_entry(request.user, self.client, amendment.pk)
+        return Response(EntrySerializer(amendment).data, status=status.HTTP_201_CREATED)
+
+
+class EntryRetractView(EntryReadingView):
+    """Withdraw an entry written in error: a tombstone stays for its readers."""
+
+    @extend_schema(request=EntryRetractSerializer, responses=EntrySerializer)
+    def post(self, request: Request, client_id: str, entry_id: str) -> Response:
+        entry = access_entry(request.user, self.client, entry_id)
+        services.check_may_change_entry(request.user, entry, "retract")  # 403 before 400
+        serializer = EntryRetractSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        entry = services.retract_entry(
+            provider=request.user, entry=entry, reason=serializer.validated_data["reason"]
+        )
+        entry = access_entry(request.user, self.client, entry.pk)
         return Response(EntrySerializer(entry).data)

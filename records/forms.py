@@ -10,12 +10,12 @@ from django import forms
 
 from core.pages import DateInput, DateTimeInput, check_form
 from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role
-from records.services import check_demographics, check_new_account
+from records.services import check_demographics, check_new_account, check_occurred_at
 
 
 class ClientSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search by name or health card number",
+        label="Search by name, birth date (YYYY-MM-DD) or health card number",
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
@@ -62,6 +62,11 @@ class EntryForm(forms.Form):
         widget=DateTimeInput,
         help_text="Leave empty for now.",
     )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        check_form(self, check_occurred_at, occurred_at=data.get("occurred_at"))
+        return data
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

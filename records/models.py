@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.vocabulary import (
     BODY_LIMIT,
     NAME_LIMIT,
+    REASON_LIMIT,
     TITLE_LIMIT,
     Category,
     EntryKind,
@@ -188,11 +189,28 @@ class Entry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     author = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Amending keeps the original: the new version points at the one it amends,
+    # and the original is marked superseded (lists show the newest version).
+    amends = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by"
+    )
+    amend_reason = models.TextField(max_length=REASON_LIMIT, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # Retracting keeps the row: its readers see a tombstone in its place.
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retract_reason = models.TextField(max_length=REASON_LIMIT, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-created_at", "-id"]
         verbose_name_plural = "entries"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(retracted_at__isnull=True) | Q(retracted_by__isnull=False),
+                name="entry_retracted_by_someone",
+            ),
             models.CheckConstraint(
                 condition=_in_choices("category", Category), name="entry_category_valid"
             ),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from access.inbox import inbox, unread_count, with_previews
 from access.lookups import access_referral
 from access.pages import client_page
-from consent.selectors import visible_clients, visible_entries
+from consent.selectors import visible_clients, visible_entry_versions
 from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput
 from core.pages import add_errors, organization_page, signed_in_page
@@ -154,7 +154,9 @@ def _referral_page(
     report = None
     if client_visible and referral.report_entry_id:
         # The report is an entry like any other: shown only if consent lets this reader see it.
-        report = visible_entries(provider, client).filter(pk=referral.report_entry_id).first()
+        report = (
+            visible_entry_versions(provider, client).filter(pk=referral.report_entry_id).first()
+        )
     record_access(provider, client, Action.REFERRAL_READ)
     context = {
         "nav": "referrals",

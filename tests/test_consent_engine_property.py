@@ -6,7 +6,8 @@ open-ended, not yet valid, expired, bounded or revoked; emergency accesses,
 active or expired, held by one provider of an organization; providers of every
 role, the organization admins and privacy officers among them (who never read
 entries, not even their own organization's, whatever emergency access row
-exists); entries of random categories authored by random organizations — in
+exists); entries of random categories authored by random organizations, some
+amended (a new version) or retracted (a tombstone) — in
 the real database through the services, and compares `visible_clients`, `visible_entries`,
 `visible_entries_anywhere` and `withheld_count` with the rules written out below
 in plain Python.
@@ -26,6 +27,7 @@ from consent.selectors import (
     visible_clients,
     visible_entries,
     visible_entries_anywhere,
+    visible_entry_versions,
     withheld_count,
 )
 from consent.services import grant_emergency_access, record_consent, revoke_consent
@@ -70,6 +72,10 @@ class World:
     # The role of each organization's second provider (the first, who joins the
     # care team and authors the entries, is a clinician).
     roles: tuple[str, ...] = ()
+    # Entries amended by their organization (a new version supersedes the
+    # original) and entries retracted (a tombstone stays), by index.
+    amended: frozenset[int] = frozenset()
+    retracted: frozenset[int] = frozenset()
 
     def role(self, org: int, provider: int) -> str:
         return self.roles[org] if provider == 1 and self.roles else "clinician"
@@ -124,6 +130,8 @@ def worlds(draw) -> World:
             st.lists(st.tuples(org, st.sampled_from(CATEGORIES)), min_size=3, max_size=10)
         ),
         roles=tuple(draw(st.lists(st.sampled_from(ROLES), min_size=n_orgs, max_size=n_orgs))),
+        amended=frozenset(draw(st.sets(st.integers(min_value=0, max_value=2)))),
+        retracted=frozenset(draw(st.sets(st.integers(min_value=0, max_value=2)))),
     )
 
 
@@ -256,7 +264,18 @@ def build(world: World, now: datetime):
         )
         for n, (author_org, category) in enumerate(world.entries)
     ]
-    return providers, client, entries
+    # Each entry as its newest version, and every version of each.
+    current, versions = list(entries), [[entry] for entry in entries]
+    for n in sorted(world.amended & set(range(len(entries)))):
+        author = providers[world.entries[n][0]][0]
+        current[n] = record_services.amend_entry(
+            provider=author, entry=entries[n], title=f"Entry {n}, amended"
+        )
+        versions[n].append(current[n])
+    for n in sorted(world.retracted & set(range(len(entries)))):
+        author = providers[world.entries[n][0]][0]
+        record_services.retract_entry(provider=author, entry=current[n], reason="In error.")
+    return providers, client, current, versions
 
 
 # Corners that random worlds reach only now and then, always checked.
@@ -326,7 +345,7 @@ def test_engine_matches_the_reference(world: World):
     try:
         with transaction.atomic():
             now = timezone.now()
-            providers, client, entries = build(world, now)
+            providers, client, entries, versions = build(world, now)
             for org_index, org_providers in enumerate(providers):
                 for provider_index, provider in enumerate(org_providers):
                     client_visible = visible_clients(provider).filter(pk=client.pk).exists()
@@ -344,6 +363,17 @@ def test_engine_matches_the_reference(world: World):
                     actual = set(visible_entries(provider, client).values_list("pk", flat=True))
                     assert actual == expected, (org_index, provider_index)
                     assert anywhere == expected
+                    # Amended originals are reached by id by the same readers
+                    # (rules 2–4 decide alike for every version); a retracted
+                    # entry stays as a tombstone for them and for no one else.
+                    all_versions = {
+                        version.pk
+                        for entry, each in zip(entries, versions, strict=True)
+                        if entry.pk in expected
+                        for version in each
+                    }
+                    seen = visible_entry_versions(provider, client).values_list("pk", flat=True)
+                    assert set(seen) == all_versions
                     assert withheld_count(provider, client) == len(entries) - len(expected)
             raise Rollback
     except Rollback:
