@@ -16,6 +16,27 @@ urlpatterns = [
     path("clients/<uuid:client_id>/", records_views.client_detail, name="client-detail"),
     path("clients/<uuid:client_id>/entries/", records_views.entry_add, name="entry-add"),
     path(
+        "clients/<uuid:client_id>/entries/<uuid:entry_id>/amend/",
+        records_views.entry_amend,
+        name="entry-amend",
+    ),
+    path(
+        "clients/<uuid:client_id>/entries/<uuid:entry_id>/retract/",
+        records_views.entry_retract,
+        name="entry-retract",
+    ),
+    path(
+        "clients/<uuid:client_id>/demographics/",
+        records_views.demographics_edit,
+        name="demographics-edit",
+    ),
+    path("clients/<uuid:client_id>/care-team/", records_views.care_team_add, name="care-team-add"),
+    path(
+        "clients/<uuid:client_id>/care-team/<int:provider_id>/leave/",
+        records_views.care_team_leave,
+        name="care-team-leave",
+    ),
+    path(
         "clients/<uuid:client_id>/referrals/",
         referrals_views.referral_create,
         name="referral-create",
@@ -60,4 +81,5 @@ urlpatterns = [
         name="consent-policy-edit",
     ),
     path("providers/", records_views.provider_list, name="provider-list"),
+    path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
 ]

@@ -378,16 +378,11 @@ class CareTeamMemberView(ClientScopedView):
         membership = get_object_or_404(
             active_care_team(self.client), provider_id=parse_int_id(provider_id)
         )
-        provider = membership.provider
-        # Themself, or a colleague of the organization they are on the case for.
-        if (
-            provider.pk != request.user.pk
-            and membership.organization_id != request.user.organization_id
-        ):
-            raise NotAllowed(
-                "Only the provider or a colleague of the same organization may remove them."
-            )
-        services.leave_care_team(actor=request.user, client=self.client, provider=provider)
+        # Themself, or a colleague of the organization they are on the case for
+        # (the service's rule: 403 otherwise).
+        services.leave_care_team(
+            actor=request.user, client=self.client, provider=membership.provider
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -131,6 +131,10 @@ def _on_care_team(client: Client, provider: Provider) -> bool:
     ).exists()
 
 
+def organization_on_care_team(client: Client, organization_id: int | None) -> bool:
+    return _organization_still_on_team(client, organization_id)
+
+
 def _organization_still_on_team(client: Client, organization_id: int) -> bool:
     return CareTeamMembership.objects.filter(
         client=client, organization_id=organization_id, ended_at__isnull=True
@@ -184,13 +188,24 @@ def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> Ca
     return membership
 
 
+def check_may_end_membership(*, actor: Provider, membership: CareTeamMembership) -> None:
+    """A provider leaves the case themself, or a colleague of the organization
+    they are on it for removes them."""
+    if membership.provider_id != actor.pk and membership.organization_id != actor.organization_id:
+        raise NotAllowed(
+            "Only the provider or a colleague of the same organization may remove them."
+        )
+
+
 @transaction.atomic
 def leave_care_team(*, actor: Provider, client: Client, provider: Provider) -> None:
-    """End the membership (kept in history). An organization whose last provider
-    leaves loses access to the client."""
+    """End the membership (kept in history, with who ended it). An organization
+    whose last provider leaves loses access to the client."""
     memberships = CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
     )
+    for membership in memberships:
+        check_may_end_membership(actor=actor, membership=membership)
     # The organization the provider joined for, which is not their current one if
     # they have moved since: that organization's access is what may end now.
     organization_ids = set(memberships.values_list("organization_id", flat=True))
