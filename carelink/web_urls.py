@@ -66,6 +66,11 @@ urlpatterns = [
         )
         for action in ReferralAction.values
     ],
+    path(
+        "referrals/<uuid:referral_id>/redirect/",
+        referrals_views.referral_redirect,
+        name="referral-redirect",
+    ),
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path(
         "inbox/<uuid:notification_id>/read/",

@@ -194,6 +194,8 @@ def test_ana_referral_loop(new_page, story):
     kim.get_by_label("Intake report").fill(
         "Met Ana. Moderate depression. Weekly CBT for 12 weeks; review medication with GP."
     )
+    # The appointment is still ahead: the page asks to confirm completing now.
+    kim.get_by_label("The appointment has not taken place yet").check()
     kim.get_by_role("button", name="File report and complete").click()
     expect(kim.locator("#referral-status")).to_have_text("Completed")
     assert Entry.objects.get(title=REPORT_TITLE).kind == "intake_report"
@@ -216,7 +218,10 @@ def test_ana_referral_loop(new_page, story):
     expect(inbox.locator("li").filter(has_text="accepted the referral")).to_contain_text("Read")
     expect(lee.get_by_role("heading", name="Dashboard")).to_have_count(1)
     lee.goto(f"{base}/referrals/{referral.pk}/")
-    expect(lee.get_by_text("6 days", exact=True)).to_be_visible()
+    # The wait says what it measures: the appointment is six days ahead of now
+    # (the contract's wait_days, 6, counts from sending to the appointment).
+    expect(lee.locator("#referral-wait")).to_have_text(re.compile(r"^Appointment in [56] days$"))
+    expect(lee.locator("#shared-categories")).to_be_visible()
     screenshot(lee, "referral")
     lee.goto(f"{base}/clients/")
     assert_accessible(lee, "client search")
