@@ -3,6 +3,7 @@
 from django.urls import path
 
 from consent import views as consent_views
+from core.pages import session_keepalive
 from inbox import views as inbox_views
 from records import views as records_views
 from referrals import views as referrals_views
@@ -10,6 +11,7 @@ from referrals.transitions import ReferralAction
 
 urlpatterns = [
     path("", referrals_views.dashboard, name="dashboard"),
+    path("session/keepalive/", session_keepalive, name="session-keepalive"),
     # clients
     path("clients/", records_views.client_search, name="client-search"),
     path("clients/new/", records_views.client_new, name="client-new"),

@@ -31,6 +31,12 @@ class ClientSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
 
+    def clean_q(self) -> str:
+        value = self.cleaned_data["q"]
+        if "\x00" in value:
+            raise forms.ValidationError("Null characters are not allowed.")
+        return value
+
 
 class ClientIntakeForm(forms.Form):
     given_name = forms.CharField(label="Given name", max_length=NAME_LIMIT)

@@ -42,7 +42,12 @@ from records.selectors import active_care_team
 @organization_page
 def client_search(request: HttpRequest) -> HttpResponse:
     form = ClientSearchForm(request.GET)
-    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if not form.is_valid():
+        # An over-long search (or a NUL) is the app's own 400, naming the field,
+        # never a silent empty search nor the server's raw 414.
+        context = {"form": form, "query": "", "page": None, "clients": [], "nav": "clients"}
+        return render(request, "records/client_search.html", context, status=400)
+    query = form.cleaned_data["q"].strip()
     page = Paginator(search_clients(request.user, query), 50).get_page(request.GET.get("page"))
     clients = list(page.object_list)
     record_access(request.user, clients, Action.CLIENT_SEARCH if query else Action.CLIENT_LIST)

@@ -75,3 +75,24 @@ def test_no_admin_or_privacy_officer_is_on_a_care_team(demo):
     marcus = demo.get("/api/v1/clients/?q=Marcus", **auth).json()["results"][0]
     assert demo.get(f"/api/v1/clients/{marcus['id']}/entries/", **auth).status_code == 403
     assert demo.get(f"/api/v1/clients/{marcus['id']}/access-log/", **auth).status_code == 200
+
+
+def test_demo_logins_name_the_address_actually_served(capsys):
+    call_command("print_demo_logins", served_at="http://127.0.0.1:8123/")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/accounts/login/" in out
+    assert ":8000" not in out
+
+
+def test_make_demo_takes_a_port():
+    """`make demo PORT=…` binds there, prints that address and puts it in email links."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    plan = subprocess.run(
+        ["make", "-n", "demo", "PORT=8123"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "--bind 127.0.0.1:8123" in plan
+    assert "print_demo_logins --served-at http://127.0.0.1:8123" in plan
+    assert "--limit-request-line 0" in plan

@@ -163,3 +163,12 @@ def test_another_organizations_provider_is_404_to_an_admin(dr_lee, mh_centre, si
 def test_search_page_by_birth_date(ana, dr_lee, signed_in):
     page = signed_in(dr_lee).get("/clients/", {"q": ana.birth_date.isoformat()})
     assert "Silva, Ana" in page.content.decode()
+
+
+def test_an_over_long_search_is_the_apps_own_400_page(dr_lee, signed_in):
+    response = signed_in(dr_lee).get("/clients/", {"q": "a" * 5000})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This search cannot be run" in page
+    assert "at most 200 characters" in page
+    assert "<nav" in page  # the app's page, with its header
