@@ -7,7 +7,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from access.inbox import inbox
-from consent.models import ConsentDirective
+from consent.models import ConsentDirective, EmergencyAccess
 from consent.selectors import visible_clients, visible_entry_versions
 from core.ids import parse_uuid
 from core.models import Notification
@@ -21,6 +21,7 @@ NO_ENTRY = "No entry found."
 NO_REFERRAL = "No referral found."
 NO_DIRECTIVE = "No consent directive found."
 NO_NOTIFICATION = "No notification found."
+NO_EMERGENCY_ACCESS = "No emergency access found."
 
 
 def _one_of(rows: QuerySet, row_id: Any, not_found: str) -> Model:
@@ -65,3 +66,9 @@ def access_directive(user: Any, directive_id: Any) -> ConsentDirective:
 def access_notification(user: Any, notification_id: Any) -> Notification:
     """One of the user's own notifications, as their inbox shows it."""
     return _one_of(inbox(user), notification_id, NO_NOTIFICATION)
+
+
+def access_emergency_access(user: Any, grant_id: Any) -> EmergencyAccess:
+    """An emergency access on a client the user's organization serves."""
+    grants = EmergencyAccess.objects.filter(client__in=visible_clients(user))
+    return _one_of(grants.select_related("client"), grant_id, NO_EMERGENCY_ACCESS)

@@ -87,6 +87,12 @@ urlpatterns = [
         consent_views.consent_policy_edit,
         name="consent-policy-edit",
     ),
+    path("privacy/", consent_views.privacy_desk, name="privacy-desk"),
+    path(
+        "privacy/emergency-accesses/<uuid:grant_id>/acknowledge/",
+        consent_views.emergency_access_acknowledge,
+        name="emergency-access-acknowledge",
+    ),
     path("providers/", records_views.provider_list, name="provider-list"),
     path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
 ]

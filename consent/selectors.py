@@ -20,6 +20,7 @@ from consent.models import (
     ConsentPolicy,
     Effect,
     EmergencyAccess,
+    EmergencyAccessReview,
 )
 from core.models import AccessEvent
 from core.permissions import is_provider, may_read_entries
@@ -211,6 +212,47 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
 def access_log(client: Client) -> QuerySet[AccessEvent]:
     """Every access event of the client, newest first."""
     return AccessEvent.objects.filter(client=client).select_related("actor", "organization")
+
+
+def emergency_review_queue(officer: Provider, reviewed: bool = False) -> QuerySet[EmergencyAccess]:
+    """Emergency accesses on the clients of the officer's organization (rule 1:
+    the clients it serves now), not yet acknowledged by that organization —
+    or, with `reviewed`, those it has acknowledged — newest first."""
+    own_review = EmergencyAccessReview.objects.filter(
+        emergency_access=OuterRef("pk"), organization_id=officer.organization_id
+    )
+    grants = (
+        EmergencyAccess.objects.filter(client__in=visible_clients(officer))
+        .annotate(reviewed=Exists(own_review))
+        .filter(reviewed=reviewed)
+        .select_related("client", "provider", "organization")
+        .order_by("-granted_at", "-id")
+    )
+    return grants
+
+
+def reads_under(grants: list[EmergencyAccess]) -> dict[Any, list[AccessEvent]]:
+    """What each emergency access was used for: the access events its holder
+    made on that client while it lasted (marked emergency), in one query."""
+    if not grants:
+        return {}
+    events = AccessEvent.objects.filter(
+        emergency=True,
+        client_id__in={grant.client_id for grant in grants},
+        actor_id__in={grant.provider_id for grant in grants},
+        at__gte=min(grant.granted_at for grant in grants),
+        at__lt=max(grant.expires_at for grant in grants),
+    ).order_by("at", "id")
+    found: dict[Any, list[AccessEvent]] = {grant.pk: [] for grant in grants}
+    for event in events:
+        for grant in grants:
+            if (
+                event.client_id == grant.client_id
+                and event.actor_id == grant.provider_id
+                and grant.granted_at <= event.at < grant.expires_at
+            ):
+                found[grant.pk].append(event)
+    return found
 
 
 def directives_of(client: Client | object) -> QuerySet[ConsentDirective]:

@@ -54,6 +54,8 @@ class Action(models.TextChoices):
     CONSENT_APPLY_POLICY = "consent.apply_policy", "applied a consent policy"
     CONSENT_REVOKE = "consent.revoke", "revoked a consent decision"
     EMERGENCY_ACCESS_GRANT = "emergency_access.grant", "broke the glass"
+    EMERGENCY_ACCESS_REVIEW = "emergency_access.review", "reviewed an emergency access"
+    EMERGENCY_ACCESS_LIST = "emergency_access.list", "listed emergency accesses for review"
     ACCESS_LOG_READ = "access_log.read", "read the access log"
     REFERRAL_LIST = "referral.list", "listed referrals"
     REFERRAL_READ = "referral.read", "read a referral"
@@ -68,6 +70,15 @@ class Action(models.TextChoices):
 
 
 _channel: ContextVar[str] = ContextVar("audit_channel", default=Channel.SYSTEM)
+
+
+def action_label(value: str) -> str:
+    """An access event's action in plain words ("read an entry"); an action
+    no longer in the list (an older release's) shows as it was stored."""
+    try:
+        return Action(value).label
+    except ValueError:
+        return value
 
 
 def current_channel() -> str:

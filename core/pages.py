@@ -56,7 +56,7 @@ def signed_in_page(view: View) -> View:
 @require_GET
 @signed_in_page
 def session_keepalive(request: HttpRequest) -> HttpResponse:
-    """"Stay signed in": any request extends the session (it is saved on every
+    """ "Stay signed in": any request extends the session (it is saved on every
     request); this one says for how long, so the page can re-arm its warning."""
     return JsonResponse({"idle_logout_seconds": int(settings.SESSION_COOKIE_AGE)})
 

@@ -84,6 +84,11 @@ def may_read_access_log(user: Any) -> bool:
     return is_system_admin(user) or (is_provider(user) and user.role == Role.PRIVACY_OFFICER)
 
 
+def may_review_emergency_access(user: Any) -> bool:
+    """The privacy officer's desk: emergency accesses on their organization's clients."""
+    return is_provider(user) and user.role == Role.PRIVACY_OFFICER
+
+
 def may_add_providers(user: Any, organization_id: object = None) -> bool:
     """System admins to any organization; organization admins to their own.
     Without `organization_id`: to some organization. The id may be raw input

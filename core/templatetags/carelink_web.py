@@ -5,6 +5,8 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils import dateformat, timezone
 
+from core.audit import Channel
+from core.audit import action_label as _action_label
 from core.permissions import treats_clients
 
 register = template.Library()
@@ -62,3 +64,18 @@ def short_day(moment: object) -> str:
     local = timezone.localtime(moment)  # type: ignore[arg-type]
     pattern = "j M" if local.year == timezone.localtime().year else "j M Y"
     return dateformat.format(local, pattern)
+
+
+@register.filter
+def action_label(value: str) -> str:
+    """An access event's action in plain words."""
+    return _action_label(value)
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    """Which face an access came through, in words ("web pages", "REST API")."""
+    try:
+        return Channel(value).label
+    except ValueError:
+        return value or "—"
