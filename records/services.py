@@ -155,7 +155,7 @@ def check_may_join_care_team(*, provider: Provider) -> None:
 
 
 def add_to_care_team(
-    client: Client, provider: Provider, began: MembershipStart = MembershipStart.COLLEAGUE
+    client: Client, provider: Provider, began: MembershipStart = MembershipStart.UNRECORDED
 ) -> CareTeamMembership:
     """Put a provider on the case (idempotent), granting their organization access.
 
@@ -183,7 +183,7 @@ def add_to_care_team(
 def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> CareTeamMembership:
     if _on_care_team(client, provider):
         raise Conflict("This provider is already on the care team.")
-    membership = add_to_care_team(client, provider)
+    membership = add_to_care_team(client, provider, began=MembershipStart.COLLEAGUE)
     record_access(actor, client, Action.CARE_TEAM_ADD)
     return membership
 

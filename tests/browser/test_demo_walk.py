@@ -109,4 +109,4 @@ def test_readme_walk_through_anas_story(new_page, demo):
     pat.goto(f"{base}/clients/{ana.pk}/access-log/")
     log = pat.get_by_role("table")
     expect(log).to_contain_text("Hana Ito")
-    expect(log).to_contain_text("referral.complete")
+    expect(log).to_contain_text("Completed a referral")  # in words, not codes

@@ -139,7 +139,7 @@ def test_ana_referral_loop(new_page, story):
     lee.get_by_role("link", name="Clients").click()
     expect(lee.locator("#client-results")).to_contain_text("Tran, Leo")
     # Live search (htmx): the results narrow as one types, without submitting.
-    lee.get_by_label("Search by name or health card number").fill("silva")
+    lee.get_by_label("Search by name, birth date").fill("silva")
     expect(lee.locator("#client-results")).not_to_contain_text("Tran, Leo")
     expect(lee).to_have_url(re.compile(r"/clients/\?q=silva$"))
     lee.get_by_role("link", name="Silva, Ana").click()
@@ -267,9 +267,11 @@ def test_ana_referral_loop(new_page, story):
     pat.get_by_role("link", name="Access log").click()
     log = pat.get_by_role("table")
     expect(log).to_contain_text("Jo Martin")
-    expect(log).to_contain_text("client.read")
-    expect(log).to_contain_text("referral.complete")
-    expect(log).to_contain_text("emergency_access.grant")
+    # In plain words, not codes.
+    expect(log).to_contain_text("Read the record")
+    expect(log).to_contain_text("Completed a referral")
+    expect(log).to_contain_text("Broke the glass")
+    expect(log).not_to_contain_text("emergency_access.grant")
     expect(pat.locator("tr.emergency-row").first).to_contain_text("Jo Martin")
     assert_accessible(pat, "access log")
     screenshot(pat, "access-log")
