@@ -87,3 +87,35 @@ def test_the_access_log_in_plain_words_filtered_and_as_csv(
         f"/clients/{ana.pk}/access-log/", {"since": "2026-02-02", "until": "2025-01-01"}
     )
     assert bad.status_code == 400
+
+
+def test_the_desk_and_the_timeline_make_as_many_queries_for_many_rows_as_for_few(
+    ana, emp_jo, dr_lee, privacy_pat, client, api_as
+):
+    """Lists never grow a query per row: the reads under each grant, the
+    reviews and the previous versions of amended entries come in one query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from records import services as record_services
+
+    def queries(path: str, user) -> int:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    def more_grants_and_amendments(n: int) -> None:
+        for i in range(n):
+            grant_emergency_access(provider=emp_jo, client=ana, reason=REASON)
+            api_as(emp_jo).get(f"/api/v1/clients/{ana.pk}/entries/")
+            note = record_services.add_entry(
+                provider=dr_lee, client=ana, category="general_health", kind="note", title=f"N{i}"
+            )
+            record_services.amend_entry(provider=dr_lee, entry=note, title=f"N{i} (amended)")
+
+    more_grants_and_amendments(1)
+    few = queries("/privacy/", privacy_pat), queries(f"/clients/{ana.pk}/", dr_lee)
+    more_grants_and_amendments(4)
+    many = queries("/privacy/", privacy_pat), queries(f"/clients/{ana.pk}/", dr_lee)
+    assert many == few
