@@ -40,9 +40,9 @@ demo: $(STAMP) .env
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py print_demo_logins --served-at http://127.0.0.1:$(PORT)
 	@# Beat's schedule (outbox sweep, overdue referrals) runs beside the web server.
-	$(BIN)/python manage.py run_periodic_tasks & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	@# --limit-request-line 0: an over-long search reaches Django and gets the
 	@# app's own 400 page instead of gunicorn's raw 414 (gunicorn bounds it at 1 MB).
+	$(BIN)/python manage.py run_periodic_tasks & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:$(PORT) \
 		--limit-request-line 0 --workers 2 --threads 4 --access-logfile - --error-logfile -
 

@@ -96,3 +96,5 @@ def test_make_demo_takes_a_port():
     assert "--bind 127.0.0.1:8123" in plan
     assert "print_demo_logins --served-at http://127.0.0.1:8123" in plan
     assert "--limit-request-line 0" in plan
+    # A comment inside a continued recipe line reaches the shell as a command.
+    assert not [line for line in plan.splitlines() if line.lstrip().startswith("@#")]
