@@ -17,4 +17,4 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput --verb
 RUN useradd --system --uid 10001 carelink && chown -R carelink /app
 USER carelink
 EXPOSE 8000
-CMD ["gunicorn", "carelink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "carelink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--limit-request-line", "0", "--access-logfile", "-"]

@@ -11,6 +11,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint install serve clean
 
+# `make demo PORT=8123` serves elsewhere; links in emails and the printed
+# logins follow (CARELINK_BASE_URL, unless it is set already).
+PORT ?= 8000
+CARELINK_BASE_URL ?= http://127.0.0.1:$(PORT)
+
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is required" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +32,7 @@ install: $(STAMP)
 	@echo "# Plain http on 127.0.0.1: session cookies may not require https." >> .env
 	@echo "DJANGO_SECURE_COOKIES=false" >> .env
 
+demo: export CARELINK_BASE_URL := $(CARELINK_BASE_URL)
 demo: $(STAMP) .env
 	@# The demo's privacy officers and admins sign in with a password alone (an
 	@# .env from before the second factor gets the line too).
@@ -35,11 +41,13 @@ demo: $(STAMP) .env
 	@# The stories raise notifications; their emails need not flood the terminal.
 	EMAIL_URL=dummymail:// $(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py print_demo_logins
+	$(BIN)/python manage.py print_demo_logins --served-at http://127.0.0.1:$(PORT)
 	@# Beat's schedule (outbox sweep, overdue referrals) runs beside the web server.
+	@# --limit-request-line 0: an over-long search reaches Django and gets the
+	@# app's own 400 page instead of gunicorn's raw 414 (gunicorn bounds it at 1 MB).
 	$(BIN)/python manage.py run_periodic_tasks & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:8000 \
-		--workers 2 --threads 4 --access-logfile - --error-logfile -
+	$(BIN)/gunicorn carelink.wsgi:application --bind 127.0.0.1:$(PORT) \
+		--limit-request-line 0 --workers 2 --threads 4 --access-logfile - --error-logfile -
 
 # Lint and tests need no real secret; an exported one (CI, .env) still wins.
 lint test: export DJANGO_SECRET_KEY ?= carelink-test-suite-only

@@ -8,8 +8,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from access.inbox import inbox
-from consent.models import ConsentDirective
-from consent.selectors import visible_clients, visible_entries
+from consent.models import ConsentDirective, EmergencyAccess
+from consent.selectors import visible_clients, visible_entry_versions
 from core.ids import parse_int_id, parse_uuid
 from core.models import Notification
 from core.permissions import is_system_admin
@@ -24,6 +24,7 @@ NO_REFERRAL = "No referral found."
 NO_DIRECTIVE = "No consent directive found."
 NO_NOTIFICATION = "No notification found."
 NO_MEMBER = "No care-team member found."
+NO_EMERGENCY_ACCESS = "No emergency access found."
 
 
 def _one_of(
@@ -55,8 +56,9 @@ def access_client_for_audit(user: Any, client_id: Any) -> Client:
 
 
 def access_entry(user: Any, client: Client, entry_id: Any) -> Entry:
-    """An entry of a client already through the gate that consent lets the user see."""
-    return _one_of(visible_entries(user, client), entry_id, NO_ENTRY)
+    """An entry (any version) of a client already through the gate that consent
+    lets the user see."""
+    return _one_of(visible_entry_versions(user, client), entry_id, NO_ENTRY)
 
 
 def access_referral(user: Any, referral_id: Any) -> Referral:
@@ -80,3 +82,9 @@ def access_care_team_member(client: Client, provider_id: Any) -> CareTeamMembers
     return _one_of(
         active_care_team(client), provider_id, NO_MEMBER, field="provider_id", parse=parse_int_id
     )
+
+
+def access_emergency_access(user: Any, grant_id: Any) -> EmergencyAccess:
+    """An emergency access on a client the user's organization serves."""
+    grants = EmergencyAccess.objects.filter(client__in=visible_clients(user))
+    return _one_of(grants.select_related("client"), grant_id, NO_EMERGENCY_ACCESS)

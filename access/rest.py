@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from access.lookups import access_client, access_client_for_audit
 from core.errors import NotAllowed
-from core.permissions import is_provider
+from core.permissions import is_provider, may_read_entries
 from core.rest import paginate
 from records.models import Client
 
@@ -36,6 +36,20 @@ class ClientScopedView(APIView):
         self, queryset: Any, serializer_class: type, **extra: Any
     ) -> tuple[Response, list]:
         return paginate(self.request, self, queryset, serializer_class, **extra)
+
+
+class EntryReadingView(ClientScopedView):
+    """Base for every endpoint that reads (or writes) a client's entries — the
+    record, assessments, anything built on entries: after the client gate (404),
+    the roles that do not read the record get 403 (minimum necessary). The
+    consent engine would show them nothing anyway; this says so plainly."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not may_read_entries(request.user):
+            raise NotAllowed(
+                "Organization admins and privacy officers do not read the record's entries."
+            )
 
 
 def require_organization(user: Any) -> None:

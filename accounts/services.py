@@ -1,9 +1,11 @@
 """Writes of the accounts app: issuing and revoking API tokens."""
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import DeviceToken
+from records import services as records_services
 from records.models import Provider
 
 _CREDENTIAL_SALT = "carelink.accounts.DeviceToken.credential"
@@ -47,3 +49,12 @@ def revoke_stale_tokens(provider: Provider) -> None:
     if provider.is_active:
         tokens = tokens.exclude(credential=credential_of(provider))
     tokens.delete()
+
+
+@transaction.atomic
+def deactivate(*, actor: Provider, provider: Provider) -> Provider:
+    """Someone who left: the account closes (records' rules: who may, not
+    oneself, not twice), their sessions end, and every token is revoked now."""
+    provider = records_services.deactivate_provider(actor=actor, provider=provider)
+    revoke_all_tokens(provider)
+    return provider

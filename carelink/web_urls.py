@@ -3,6 +3,7 @@
 from django.urls import path
 
 from consent import views as consent_views
+from core.pages import session_keepalive
 from inbox import views as inbox_views
 from records import views as records_views
 from referrals import views as referrals_views
@@ -10,11 +11,33 @@ from referrals.transitions import ReferralAction
 
 urlpatterns = [
     path("", referrals_views.dashboard, name="dashboard"),
+    path("session/keepalive/", session_keepalive, name="session-keepalive"),
     # clients
     path("clients/", records_views.client_search, name="client-search"),
     path("clients/new/", records_views.client_new, name="client-new"),
     path("clients/<uuid:client_id>/", records_views.client_detail, name="client-detail"),
     path("clients/<uuid:client_id>/entries/", records_views.entry_add, name="entry-add"),
+    path(
+        "clients/<uuid:client_id>/entries/<uuid:entry_id>/amend/",
+        records_views.entry_amend,
+        name="entry-amend",
+    ),
+    path(
+        "clients/<uuid:client_id>/entries/<uuid:entry_id>/retract/",
+        records_views.entry_retract,
+        name="entry-retract",
+    ),
+    path(
+        "clients/<uuid:client_id>/demographics/",
+        records_views.demographics_edit,
+        name="demographics-edit",
+    ),
+    path("clients/<uuid:client_id>/care-team/", records_views.care_team_add, name="care-team-add"),
+    path(
+        "clients/<uuid:client_id>/care-team/<int:provider_id>/leave/",
+        records_views.care_team_leave,
+        name="care-team-leave",
+    ),
     path(
         "clients/<uuid:client_id>/referrals/",
         referrals_views.referral_create,
@@ -45,6 +68,11 @@ urlpatterns = [
         )
         for action in ReferralAction.values
     ],
+    path(
+        "referrals/<uuid:referral_id>/redirect/",
+        referrals_views.referral_redirect,
+        name="referral-redirect",
+    ),
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path(
         "inbox/<uuid:notification_id>/read/",
@@ -59,5 +87,12 @@ urlpatterns = [
         consent_views.consent_policy_edit,
         name="consent-policy-edit",
     ),
+    path("privacy/", consent_views.privacy_desk, name="privacy-desk"),
+    path(
+        "privacy/emergency-accesses/<uuid:grant_id>/acknowledge/",
+        consent_views.emergency_access_acknowledge,
+        name="emergency-access-acknowledge",
+    ),
     path("providers/", records_views.provider_list, name="provider-list"),
+    path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
 ]

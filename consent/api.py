@@ -318,6 +318,7 @@ class ConsentPolicyDetailView(APIView):
 class EmergencyAccessView(ClientScopedView):
     @extend_schema(request=EmergencyAccessSerializer, responses={201: EmergencyAccessSerializer})
     def post(self, request: Request, client_id: str) -> Response:
+        services.require_may_break_the_glass(request.user)  # 403 before 400
         serializer = EmergencyAccessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         grant = services.grant_emergency_access(

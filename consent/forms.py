@@ -154,3 +154,34 @@ PolicyRuleFormSet = forms.formset_factory(
     validate_max=True,
     absolute_max=POLICY_RULE_LIMIT + 1,
 )
+
+
+class AccessLogFilterForm(forms.Form):
+    """Narrow a client's access log: who, which organization, what, when."""
+
+    person = forms.ChoiceField(label="Person", required=False)
+    organization = forms.ChoiceField(label="Organization", required=False)
+    action = forms.ChoiceField(label="Action", required=False)
+    since = forms.DateField(label="From", required=False, widget=DateInput)
+    until = forms.DateField(label="To", required=False, widget=DateInput)
+
+    def __init__(self, *args: Any, people: list, organizations: list, actions: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", "Anyone"), *people]
+        self.fields["organization"].choices = [("", "Any organization"), *organizations]
+        self.fields["action"].choices = [("", "Any action"), *actions]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end is before the start.")
+        return data
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What you found",
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -183,3 +183,25 @@ class EmergencyAccess(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["client", "provider", "expires_at"])]
+
+
+class EmergencyAccessReview(models.Model):
+    """A privacy officer's acknowledgement of an emergency access on a client of
+    their organization, with their note. One per access and organization: each
+    care-team organization's privacy officers review it for their own."""
+
+    emergency_access = models.ForeignKey(
+        EmergencyAccess, on_delete=models.PROTECT, related_name="reviews"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(max_length=REASON_LIMIT)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["emergency_access", "organization"], name="emergency_review_once"
+            ),
+        ]

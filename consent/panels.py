@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from consent.forms import ApplyPolicyForm, DirectiveForm, EmergencyAccessForm
 from consent.selectors import active_emergency_access, directives_of, live_policies
 from core.panels import BANNER, SIDE, ClientPanel, register_panel
+from core.permissions import may_break_the_glass
 from core.vocabulary import Category
 from records.models import Client
 
@@ -38,6 +39,7 @@ def _emergency(request: HttpRequest, client: Client, forms: dict[str, Any]) -> d
     return {
         "emergency": _active_emergency(request, client),
         "emergency_form": forms.get("emergency_form") or EmergencyAccessForm(),
+        "may_break_the_glass": may_break_the_glass(request.user),
     }
 
 

@@ -6,8 +6,9 @@ previews, exports — asks these functions, and only these, what a provider may
 see. Nothing here is cached: a revocation bites on the next query.
 """
 
+import re
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -19,9 +20,10 @@ from consent.models import (
     ConsentPolicy,
     Effect,
     EmergencyAccess,
+    EmergencyAccessReview,
 )
 from core.models import AccessEvent
-from core.permissions import is_provider
+from core.permissions import is_provider, may_read_entries
 from records.models import (
     ACCESS_CLIENT_PERMISSION,
     Client,
@@ -53,15 +55,32 @@ def visible_clients(provider: Provider) -> QuerySet[Client]:
     return Client.objects.filter(pk__in=granted.values("content_object_id"))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _birth_date_of(term: str) -> date | None:
+    """A search word written as a date (YYYY-MM-DD, as the pages show them)."""
+    if not _ISO_DATE.fullmatch(term):
+        return None
+    try:
+        return date.fromisoformat(term)
+    except ValueError:
+        return None
+
+
 def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
-    """The provider's visible clients matching every word of `text` by name or
-    health card number (with or without dashes and spaces)."""
+    """The provider's visible clients matching every word of `text` by name,
+    birth date (YYYY-MM-DD) or health card number (with or without dashes and
+    spaces): "Silva 1992-03-14" finds Ana Silva born that day."""
     clients = visible_clients(provider)
     for term in text.split():
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)
         if card:
             match |= Q(health_card_normalized__contains=card)
+        born = _birth_date_of(term)
+        if born is not None:
+            match |= Q(birth_date=born)
         clients = clients.filter(match)
     return clients.order_by("family_name", "given_name", "id")
 
@@ -112,40 +131,55 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
     `visible_entries_anywhere`.
+
+    Minimum necessary comes first: an organization admin or a privacy officer
+    sees no entry at all — not their own organization's (rule 2), not under an
+    emergency access (rule 4) — so every path built on this filter (pages,
+    previews, exports) shows them nothing, whether or not it asked the role.
     """
     now = now or timezone.now()
-    if not is_provider(provider):
+    if not may_read_entries(provider):
         return Q(pk__in=[])
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
 
 
-def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
-    """The entries of `client` the provider may see now, author and organization
-    joined. `client` must come from `visible_clients(provider)`."""
+def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry]:
+    """Every row of `client`'s entries the provider may see now — amended
+    versions included — author and organization joined. `client` must come
+    from `visible_clients(provider)`. An amendment has its original's client,
+    category and organization, so rules 2–4 decide alike for every version."""
     return (
         Entry.objects.filter(client=client)
         .filter(entry_visibility_q(provider))
-        .select_related("author", "organization")
+        .select_related("author", "organization", "retracted_by")
     )
+
+
+def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
+    """The entries of `client` the provider may see now, each in its newest
+    version (an amended original is reached by id, not listed); a retracted
+    entry stays, as the tombstone its readers see."""
+    return visible_entry_versions(provider, client).filter(superseded_at__isnull=True)
 
 
 def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
-    """Entries the provider may see now, of any client they may see."""
-    return Entry.objects.filter(client__in=visible_clients(provider)).filter(
-        entry_visibility_q(provider)
-    )
+    """Entries the provider may see now, of any client they may see (newest versions)."""
+    return Entry.objects.filter(
+        client__in=visible_clients(provider), superseded_at__isnull=True
+    ).filter(entry_visibility_q(provider))
 
 
 def withheld_count(provider: Provider, client: Client) -> int:
     """Rule 5: how many of the client's entries rule 3 hides from the provider.
 
     Counted from the same filter as `visible_entries`, over all the client's
-    entries whatever filter the request applies.
+    entries whatever filter the request applies; an amended entry is one entry
+    (its newest version is counted), a retracted one still exists.
     """
     visible = entry_visibility_q(provider)
-    return Entry.objects.filter(client=client).aggregate(withheld=Count("pk", filter=~visible))[
-        "withheld"
-    ]
+    return Entry.objects.filter(client=client, superseded_at__isnull=True).aggregate(
+        withheld=Count("pk", filter=~visible)
+    )["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
@@ -178,6 +212,47 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
 def access_log(client: Client) -> QuerySet[AccessEvent]:
     """Every access event of the client, newest first."""
     return AccessEvent.objects.filter(client=client).select_related("actor", "organization")
+
+
+def emergency_review_queue(officer: Provider, reviewed: bool = False) -> QuerySet[EmergencyAccess]:
+    """Emergency accesses on the clients of the officer's organization (rule 1:
+    the clients it serves now), not yet acknowledged by that organization —
+    or, with `reviewed`, those it has acknowledged — newest first."""
+    own_review = EmergencyAccessReview.objects.filter(
+        emergency_access=OuterRef("pk"), organization_id=officer.organization_id
+    )
+    grants = (
+        EmergencyAccess.objects.filter(client__in=visible_clients(officer))
+        .annotate(reviewed=Exists(own_review))
+        .filter(reviewed=reviewed)
+        .select_related("client", "provider", "organization")
+        .order_by("-granted_at", "-id")
+    )
+    return grants
+
+
+def reads_under(grants: list[EmergencyAccess]) -> dict[Any, list[AccessEvent]]:
+    """What each emergency access was used for: the access events its holder
+    made on that client while it lasted (marked emergency), in one query."""
+    if not grants:
+        return {}
+    events = AccessEvent.objects.filter(
+        emergency=True,
+        client_id__in={grant.client_id for grant in grants},
+        actor_id__in={grant.provider_id for grant in grants},
+        at__gte=min(grant.granted_at for grant in grants),
+        at__lt=max(grant.expires_at for grant in grants),
+    ).order_by("at", "id")
+    found: dict[Any, list[AccessEvent]] = {grant.pk: [] for grant in grants}
+    for event in events:
+        for grant in grants:
+            if (
+                event.client_id == grant.client_id
+                and event.actor_id == grant.provider_id
+                and grant.granted_at <= event.at < grant.expires_at
+            ):
+                found[grant.pk].append(event)
+    return found
 
 
 def directives_of(client: Client | object) -> QuerySet[ConsentDirective]:

@@ -18,9 +18,11 @@ from consent.models import (
     ConsentPolicy,
     ConsentPolicyRule,
     EmergencyAccess,
+    EmergencyAccessReview,
 )
 from core.audit import Action, record_access
-from core.errors import Conflict, InvalidInput, conflict_on_duplicate, require_text
+from core.errors import Conflict, InvalidInput, NotAllowed, conflict_on_duplicate, require_text
+from core.permissions import may_break_the_glass, may_review_emergency_access
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT
 from records.models import Client, Organization, Provider
 
@@ -118,8 +120,15 @@ def revoke_consent_silently(directive: ConsentDirective, by: Provider) -> None:
     )
 
 
+def require_may_break_the_glass(provider: Provider) -> None:
+    """Minimum necessary: the roles that do not read the record cannot lift its limits."""
+    if not may_break_the_glass(provider):
+        raise NotAllowed("Organization admins and privacy officers have no emergency access.")
+
+
 @transaction.atomic
 def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -> EmergencyAccess:
+    require_may_break_the_glass(provider)
     reason = require_text("reason", reason, REASON_LIMIT)
     if len(reason) < EMERGENCY_REASON_MIN:
         raise InvalidInput(
@@ -137,6 +146,27 @@ def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -
     record_access(provider, client, Action.EMERGENCY_ACCESS_GRANT)
     events.emergency_access_granted(grant, actor=provider)
     return grant
+
+
+@transaction.atomic
+def acknowledge_emergency_access(
+    *, officer: Provider, grant: EmergencyAccess, note: str
+) -> EmergencyAccessReview:
+    """A privacy officer has looked at an emergency access on one of their
+    organization's clients and says what they found (audited). Once per
+    organization."""
+    if not may_review_emergency_access(officer):
+        raise NotAllowed("Only privacy officers review emergency accesses.")
+    note = require_text("note", note, REASON_LIMIT)
+    with conflict_on_duplicate("Your organization has reviewed this emergency access already."):
+        review = EmergencyAccessReview.objects.create(
+            emergency_access=grant,
+            organization_id=officer.organization_id,
+            reviewed_by=officer,
+            note=note,
+        )
+    record_access(officer, grant.client, Action.EMERGENCY_ACCESS_REVIEW)
+    return review
 
 
 def check_policy_name(name: str, policy: ConsentPolicy | None = None) -> str:

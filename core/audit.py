@@ -37,18 +37,25 @@ class Action(models.TextChoices):
     CLIENT_READ = "client.read", "read the record"
     CLIENT_CREATE = "client.create", "registered the client"
     CLIENT_MATCH = "client.match", "linked to the record at intake"
+    # Its own action, as the contract names it: matching put someone new on the case.
+    JOINED_BY_MATCHING = "joined_by_matching", "joined the care team by matching at intake"
+    CLIENT_UPDATE = "client.update", "changed the demographics"
     CARE_TEAM_READ = "care_team.read", "read the care team"
     CARE_TEAM_ADD = "care_team.add", "added to the care team"
     CARE_TEAM_REMOVE = "care_team.remove", "removed from the care team"
     ENTRY_LIST = "entry.list", "listed entries"
     ENTRY_READ = "entry.read", "read an entry"
     ENTRY_CREATE = "entry.create", "added an entry"
+    ENTRY_AMEND = "entry.amend", "amended an entry"
+    ENTRY_RETRACT = "entry.retract", "retracted an entry"
     CONSENT_LIST = "consent.list", "listed consent decisions"
     CONSENT_RECORD = "consent.record", "recorded a consent decision"
     CONSENT_RECORD_AT_REFERRAL = "consent.record_at_referral", "recorded consent at referral"
     CONSENT_APPLY_POLICY = "consent.apply_policy", "applied a consent policy"
     CONSENT_REVOKE = "consent.revoke", "revoked a consent decision"
     EMERGENCY_ACCESS_GRANT = "emergency_access.grant", "broke the glass"
+    EMERGENCY_ACCESS_REVIEW = "emergency_access.review", "reviewed an emergency access"
+    EMERGENCY_ACCESS_LIST = "emergency_access.list", "listed emergency accesses for review"
     ACCESS_LOG_READ = "access_log.read", "read the access log"
     REFERRAL_LIST = "referral.list", "listed referrals"
     REFERRAL_READ = "referral.read", "read a referral"
@@ -63,6 +70,15 @@ class Action(models.TextChoices):
 
 
 _channel: ContextVar[str] = ContextVar("audit_channel", default=Channel.SYSTEM)
+
+
+def action_label(value: str) -> str:
+    """An access event's action in plain words ("read an entry"); an action
+    no longer in the list (an older release's) shows as it was stored."""
+    try:
+        return Action(value).label
+    except ValueError:
+        return value
 
 
 def current_channel() -> str:

@@ -4,12 +4,17 @@ place that turns application errors into pages (docs/architecture.md)."""
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from core.errors import ApplicationError, InvalidInput, NotAllowed
 from core.permissions import is_provider
@@ -17,9 +22,43 @@ from core.permissions import is_provider
 View = Callable[..., HttpResponse]
 
 
+def _back_after_sign_in(request: HttpRequest) -> str:
+    """Where signing in again leads. A form sent after the session ended (a
+    POST) cannot be replayed by a GET: back to the page the form was on (its
+    Referer, when it is ours), where what was typed is restored (carelink.js)."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back_after_sign_in(request), settings.LOGIN_URL)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def signed_in_page(view: View) -> View:
     """Sign-in required. Pages are for people; the API keeps its own auth."""
     return login_required(view)
+
+
+@never_cache
+@require_GET
+@signed_in_page
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """ "Stay signed in": any request extends the session (it is saved on every
+    request); this one says for how long, so the page can re-arm its warning."""
+    return JsonResponse({"idle_logout_seconds": int(settings.SESSION_COOKIE_AGE)})
 
 
 def organization_page(view: View) -> View:

@@ -16,6 +16,14 @@ from core.vocabulary import Role
 # Who triages an organization's incoming referrals.
 TRIAGE_ROLES = frozenset({Role.INTAKE_WORKER, Role.CARE_COORDINATOR})
 
+# Minimum necessary: the roles that run organizations and watch over privacy.
+# They do not treat, so they read no entry on any path, break no glass, and no
+# path puts them on a care team (docs/access-rules.md, "Roles that do not read
+# the record"). The consent engine applies this to every query it answers.
+NON_READING_ROLES = frozenset({Role.ORG_ADMIN, Role.PRIVACY_OFFICER})
+# The others: the roles that treat, as a list a query can filter on.
+TREATING_ROLES = frozenset(Role) - NON_READING_ROLES
+
 
 class Side(models.TextChoices):
     """The two parties to a referral."""
@@ -43,6 +51,29 @@ def is_system_admin(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_superuser)
 
 
+def treats_clients(user: Any) -> bool:
+    """A provider whose role treats: reads the record as consent allows, may be
+    on a care team (and so create, match and accept clients), may break the
+    glass. Organization admins and privacy officers do not."""
+    return is_provider(user) and user.role not in NON_READING_ROLES
+
+
+def may_read_entries(user: Any) -> bool:
+    """Every face that reads entries asks this first (403 otherwise); the
+    consent engine asks it too, so what forgets to ask still shows nothing."""
+    return treats_clients(user)
+
+
+def may_join_care_teams(user: Any) -> bool:
+    """Added by a colleague, matched at intake, registering a client, accepting a
+    referral: each puts the provider on a care team."""
+    return treats_clients(user)
+
+
+def may_break_the_glass(user: Any) -> bool:
+    return treats_clients(user)
+
+
 def may_edit_policies(user: Any) -> bool:
     return is_system_admin(user) or (is_provider(user) and user.role == Role.PRIVACY_OFFICER)
 
@@ -51,6 +82,11 @@ def may_read_access_log(user: Any) -> bool:
     """Privacy officers (of a care-team organization: the caller resolved the
     client through the gate) and system admins (for any client)."""
     return is_system_admin(user) or (is_provider(user) and user.role == Role.PRIVACY_OFFICER)
+
+
+def may_review_emergency_access(user: Any) -> bool:
+    """The privacy officer's desk: emergency accesses on their organization's clients."""
+    return is_provider(user) and user.role == Role.PRIVACY_OFFICER
 
 
 def may_add_providers(user: Any, organization_id: object = None) -> bool:

@@ -11,13 +11,29 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.lookups import access_care_team_member, access_entry
-from access.rest import ClientScopedView, require_organization
+from access.rest import ClientScopedView, EntryReadingView, require_organization
 from consent.selectors import search_clients, visible_entries, withheld_count
 from core.audit import Action, record_access
-from core.errors import NotAllowed
-from core.permissions import may_add_providers, may_create_organizations
-from core.rest import BoundedDateTimeField, OrganizationRef, Pagination, ProviderRef, check_input
-from core.vocabulary import BODY_LIMIT, NAME_LIMIT, TITLE_LIMIT, Category, EntryKind, Role, Sector
+from core.errors import InvalidInput, NotAllowed
+from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
+from core.rest import (
+    BoundedDateTimeField,
+    OrganizationRef,
+    Pagination,
+    ProviderRef,
+    check_input,
+    json_object,
+)
+from core.vocabulary import (
+    BODY_LIMIT,
+    NAME_LIMIT,
+    REASON_LIMIT,
+    TITLE_LIMIT,
+    Category,
+    EntryKind,
+    Role,
+    Sector,
+)
 from records import services
 from records.models import CareTeamMembership, Client, Entry, Organization, Provider
 from records.selectors import active_care_team
@@ -100,13 +116,24 @@ class ClientSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ClientPatchSerializer(serializers.Serializer):
+    """The fields a PATCH may change; the rules are `services.update_demographics`'s."""
+
+    given_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
+    family_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
+    birth_date = serializers.DateField(required=False)
+    health_card_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+
+
 class CareTeamMemberSerializer(serializers.ModelSerializer):
     provider = serializers.SerializerMethodField()
     organization = OrganizationRef()
 
     class Meta:
         model = CareTeamMembership
-        fields = ["provider", "organization", "since"]
+        fields = ["provider", "organization", "since", "began"]
 
     def get_provider(self, membership: CareTeamMembership) -> dict:
         provider = membership.provider
@@ -115,6 +142,13 @@ class CareTeamMemberSerializer(serializers.ModelSerializer):
 
 class CareTeamAddSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.filter(is_active=True))
+
+    def validate_provider(self, provider: Provider) -> Provider:
+        # An account of no organization (a system admin) is not "of your own
+        # organization": the view's 403 says so. A provider's role is input here.
+        if provider.organization_id is not None:
+            check_input(services.check_may_join_care_team, provider=provider)
+        return provider
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -128,6 +162,9 @@ class EntrySerializer(serializers.ModelSerializer):
     data = serializers.JSONField(required=False, default=dict)
     author = ProviderRef(read_only=True)
     organization = OrganizationRef(read_only=True)
+    amends = serializers.UUIDField(source="amends_id", read_only=True, allow_null=True)
+    amended_by = serializers.SerializerMethodField()
+    retracted = serializers.SerializerMethodField()
 
     class Meta:
         model = Entry
@@ -142,6 +179,9 @@ class EntrySerializer(serializers.ModelSerializer):
             "author",
             "organization",
             "data",
+            "amends",
+            "amended_by",
+            "retracted",
         ]
         read_only_fields = ["id", "created_at", "author", "organization"]
 
@@ -154,6 +194,46 @@ class EntrySerializer(serializers.ModelSerializer):
             # PostgreSQL's jsonb cannot store U+0000; refuse it on every database alike.
             raise serializers.ValidationError("Text in data may not contain NUL characters.")
         return value
+
+    def validate_occurred_at(self, value: Any) -> Any:
+        try:
+            services.check_occurred_at(occurred_at=value)
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.fields["occurred_at"]) from None
+        return value
+
+    def get_amended_by(self, entry: Entry) -> str | None:
+        """The newer version's id, on an amended original (only those ask the database)."""
+        if entry.superseded_at is None:
+            return None
+        newer = Entry.objects.filter(amends_id=entry.pk).values_list("pk", flat=True).first()
+        return str(newer) if newer else None
+
+    def get_retracted(self, entry: Entry) -> dict | None:
+        if entry.retracted_at is None:
+            return None
+        return {
+            "at": serializers.DateTimeField().to_representation(entry.retracted_at),
+            "by": {"id": entry.retracted_by_id, "full_name": entry.retracted_by.display_name},
+            "reason": entry.retract_reason,
+        }
+
+    def to_representation(self, entry: Entry) -> dict:
+        data = super().to_representation(entry)
+        if entry.retracted_at is not None:
+            # A tombstone: who withdrew it, when and why; nothing of what it said.
+            data.update(title="", body="", data={})
+        return data
+
+
+class EntryAmendSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=TITLE_LIMIT)
+    body = serializers.CharField(max_length=BODY_LIMIT, allow_blank=True, required=False)
+    reason = serializers.CharField(max_length=REASON_LIMIT, allow_blank=True, required=False)
+
+
+class EntryRetractSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=REASON_LIMIT)
 
 
 def _contains_nul(value: Any) -> bool:
@@ -236,6 +316,11 @@ class ClientListView(APIView):
     )
     def post(self, request: Request) -> Response:
         require_organization(request.user)
+        if not may_join_care_teams(request.user):
+            raise NotAllowed(
+                "Organization admins and privacy officers do not register or match clients: "
+                "either puts you on the care team."
+            )
         serializer = ClientSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         registration = services.register_client(provider=request.user, **serializer.validated_data)
@@ -251,6 +336,16 @@ class ClientDetailView(ClientScopedView):
     def get(self, request: Request, client_id: str) -> Response:
         record_access(request.user, self.client, Action.CLIENT_READ)
         return Response(ClientSerializer(self.client).data)
+
+    @extend_schema(request=ClientPatchSerializer, responses=ClientSerializer)
+    def patch(self, request: Request, client_id: str) -> Response:
+        require_organization(request.user)
+        serializer = ClientPatchSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        client = services.update_demographics(
+            actor=request.user, client=self.client, **serializer.validated_data
+        )
+        return Response(ClientSerializer(client).data)
 
 
 class CareTeamView(ClientScopedView):
@@ -279,16 +374,11 @@ class CareTeamMemberView(ClientScopedView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, client_id: str, provider_id: str) -> Response:
         membership = access_care_team_member(self.client, provider_id)
-        provider = membership.provider
-        # Themself, or a colleague of the organization they are on the case for.
-        if (
-            provider.pk != request.user.pk
-            and membership.organization_id != request.user.organization_id
-        ):
-            raise NotAllowed(
-                "Only the provider or a colleague of the same organization may remove them."
-            )
-        services.leave_care_team(actor=request.user, client=self.client, provider=provider)
+        # Themself, or a colleague of the organization they are on the case for
+        # (the service's rule: 403 otherwise).
+        services.leave_care_team(
+            actor=request.user, client=self.client, provider=membership.provider
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -311,7 +401,7 @@ def parse_category_filter(request: Request) -> list[str] | None:
     return values
 
 
-class EntryListView(ClientScopedView):
+class EntryListView(EntryReadingView):
     @extend_schema(
         responses=inline_serializer(
             "EntryPage",
@@ -344,9 +434,41 @@ class EntryListView(ClientScopedView):
         return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class EntryDetailView(ClientScopedView):
+class EntryDetailView(EntryReadingView):
     @extend_schema(operation_id="v1_clients_entries_read", responses=EntrySerializer)
     def get(self, request: Request, client_id: str, entry_id: str) -> Response:
         entry = access_entry(request.user, self.client, entry_id)
         record_access(request.user, self.client, Action.ENTRY_READ)
+        return Response(EntrySerializer(entry).data)
+
+
+class EntryAmendView(EntryReadingView):
+    """A new version of an entry, by its own organization (the original is kept)."""
+
+    @extend_schema(request=EntryAmendSerializer, responses={201: EntrySerializer})
+    def post(self, request: Request, client_id: str, entry_id: str) -> Response:
+        entry = access_entry(request.user, self.client, entry_id)
+        services.check_may_change_entry(request.user, entry, "amend")  # 403 before 400
+        serializer = EntryAmendSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        amendment = services.amend_entry(
+            provider=request.user, entry=entry, **serializer.validated_data
+        )
+        amendment = access_entry(request.user, self.client, amendment.pk)
+        return Response(EntrySerializer(amendment).data, status=status.HTTP_201_CREATED)
+
+
+class EntryRetractView(EntryReadingView):
+    """Withdraw an entry written in error: a tombstone stays for its readers."""
+
+    @extend_schema(request=EntryRetractSerializer, responses=EntrySerializer)
+    def post(self, request: Request, client_id: str, entry_id: str) -> Response:
+        entry = access_entry(request.user, self.client, entry_id)
+        services.check_may_change_entry(request.user, entry, "retract")  # 403 before 400
+        serializer = EntryRetractSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        entry = services.retract_entry(
+            provider=request.user, entry=entry, reason=serializer.validated_data["reason"]
+        )
+        entry = access_entry(request.user, self.client, entry.pk)
         return Response(EntrySerializer(entry).data)

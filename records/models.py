@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.vocabulary import (
     BODY_LIMIT,
     NAME_LIMIT,
+    REASON_LIMIT,
     TITLE_LIMIT,
     Category,
     EntryKind,
@@ -130,6 +131,17 @@ class Client(models.Model):
         return f"{self.given_name} {self.family_name}"
 
 
+class MembershipStart(models.TextChoices):
+    """How a provider came onto a case: the care team shows it, so that a join
+    by matching (three identifiers typed at intake) is never silent."""
+
+    INTAKE = "intake", "registered the client at intake"
+    MATCHING = "matching", "joined at intake by matching"
+    COLLEAGUE = "colleague", "added by a colleague"
+    REFERRAL = "referral", "accepted a referral"
+    UNRECORDED = "", "on the care team"  # memberships from before this was kept
+
+
 class CareTeamMembership(models.Model):
     """A provider on a client's case, kept in history with an end date when they leave."""
 
@@ -138,11 +150,18 @@ class CareTeamMembership(models.Model):
     # The provider's organization when they joined: access is by organization.
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     since = models.DateTimeField(default=timezone.now)
+    began = models.CharField(max_length=16, choices=MembershipStart.choices, blank=True, default="")
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["since", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("began", MembershipStart), name="care_team_began_valid"
+            ),
             models.UniqueConstraint(
                 fields=["client", "provider"],
                 condition=Q(ended_at__isnull=True),
@@ -170,11 +189,28 @@ class Entry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     author = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Amending keeps the original: the new version points at the one it amends,
+    # and the original is marked superseded (lists show the newest version).
+    amends = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="amended_by"
+    )
+    amend_reason = models.TextField(max_length=REASON_LIMIT, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # Retracting keeps the row: its readers see a tombstone in its place.
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retract_reason = models.TextField(max_length=REASON_LIMIT, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-created_at", "-id"]
         verbose_name_plural = "entries"
         constraints = [
+            models.CheckConstraint(
+                condition=Q(retracted_at__isnull=True) | Q(retracted_by__isnull=False),
+                name="entry_retracted_by_someone",
+            ),
             models.CheckConstraint(
                 condition=_in_choices("category", Category), name="entry_category_valid"
             ),

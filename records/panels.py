@@ -6,41 +6,110 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 
-from consent.selectors import visible_entries, withheld_count
+from consent.selectors import visible_entries, visible_entry_versions, withheld_count
 from core.panels import MAIN, SIDE, ClientPanel, register_panel
-from records.forms import EntryForm, TimelineFilterForm
-from records.models import Client
+from core.permissions import may_read_entries
+from records.forms import (
+    AddColleagueForm,
+    AmendEntryForm,
+    DemographicsForm,
+    EntryForm,
+    RetractEntryForm,
+    TimelineFilterForm,
+)
+from records.models import CareTeamMembership, Client
 from records.selectors import active_care_team
+
+# Entry text longer than this is folded behind "Show more".
+FOLD_AFTER = 600
 
 TIMELINE_PAGE_SIZE = 50
 
 
 def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
     provider = request.user
+    if not may_read_entries(provider):
+        # Minimum necessary: the panel says why instead of listing (the engine
+        # would list nothing, and the withheld count would only say "all").
+        return {"reads_entries": False}
     filter_form = TimelineFilterForm(request.GET)
     category = filter_form.cleaned_data["category"] if filter_form.is_valid() else ""
     entries = visible_entries(provider, client)
     if category:
         entries = entries.filter(category=category)
+    timeline = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(timeline.object_list)
+    _attach_versions_and_forms(provider, client, rows, forms)
     return {
-        "timeline": Paginator(entries, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page")),
+        "timeline": timeline,
+        "entries": rows,
         "filter_form": filter_form,
         "category": category,
         # Rule 5: over all the client's entries, whatever the filter.
         "withheld": withheld_count(provider, client),
+        "reads_entries": True,
+        "fold_after": FOLD_AFTER,
     }
 
 
+def _attach_versions_and_forms(provider, client: Client, rows: list, forms: dict) -> None:
+    """Each amended entry's previous version (one query for the page, through
+    the engine), and the amend and retract forms on the organization's own."""
+    previous_ids = [entry.amends_id for entry in rows if entry.amends_id]
+    previous = {
+        version.pk: version
+        for version in visible_entry_versions(provider, client).filter(pk__in=previous_ids)
+    }
+    change = forms.get("entry_change")
+    for entry in rows:
+        entry.previous = previous.get(entry.amends_id)
+        entry.ours = entry.organization_id == provider.organization_id
+        entry.folded = len(entry.body) > FOLD_AFTER
+        entry.open_change = change[0] if change and change[1] == entry.pk else ""
+        if not entry.ours or entry.retracted_at:
+            continue
+        amend = AmendEntryForm(
+            prefix=f"amend-{entry.pk}", initial={"title": entry.title, "body": entry.body}
+        )
+        retract = RetractEntryForm(prefix=f"retract-{entry.pk}")
+        if change == ("amend", entry.pk):
+            amend = forms["entry_change_form"]
+        elif change == ("retract", entry.pk):
+            retract = forms["entry_change_form"]
+        entry.amend_form, entry.retract_form = amend, retract
+
+
 def _add_entry(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    return {"entry_form": forms.get("entry_form") or EntryForm()}
+    return {
+        "entry_form": forms.get("entry_form") or EntryForm(),
+        "reads_entries": may_read_entries(request.user),
+    }
 
 
 def _demographics(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    return {}
+    return {"demographics_form": forms.get("demographics_form") or DemographicsForm.of(client)}
 
 
 def _care_team(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    return {"care_team": active_care_team(client)}
+    """Who is on the case now (with how each began), who was (the history), and
+    adding a colleague; leaving is offered to the provider and their colleagues."""
+    viewer = request.user
+    team = list(active_care_team(client))
+    for member in team:
+        member.may_end = (
+            member.provider_id == viewer.pk or member.organization_id == viewer.organization_id
+        )
+    history = (
+        CareTeamMembership.objects.filter(client=client, ended_at__isnull=False)
+        .select_related("provider", "organization", "ended_by")
+        .order_by("-ended_at", "-id")
+    )
+    return {
+        "care_team": team,
+        "history": history,
+        "colleague_form": forms.get("colleague_form")
+        or AddColleagueForm(client=client, provider=viewer),
+    }
 
 
 register_panel(ClientPanel("timeline", MAIN, 10, "records/_timeline.html", _timeline))

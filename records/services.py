@@ -7,10 +7,11 @@ forms and serializers call to report them beside their own errors.
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,16 +22,25 @@ from core.errors import (
     Conflict,
     InputErrors,
     InvalidInput,
+    NotAllowed,
     conflict_on_duplicate,
     require_text,
 )
-from core.vocabulary import NAME_LIMIT, TITLE_LIMIT
+from core.permissions import (
+    NON_READING_ROLES,
+    is_system_admin,
+    may_add_providers,
+    may_join_care_teams,
+    may_read_entries,
+)
+from core.vocabulary import BODY_LIMIT, NAME_LIMIT, REASON_LIMIT, TITLE_LIMIT, Role
 from records import events
 from records.models import (
     ACCESS_CLIENT_PERMISSION,
     CareTeamMembership,
     Client,
     Entry,
+    MembershipStart,
     Organization,
     Provider,
     normalize_health_card,
@@ -115,25 +125,55 @@ def _grant_organization_access(client: Client, organization: Organization) -> No
     assign_perm(ACCESS_CLIENT_PERMISSION, organization.group, client)
 
 
+def _on_care_team(client: Client, provider: Provider) -> bool:
+    return CareTeamMembership.objects.filter(
+        client=client, provider=provider, ended_at__isnull=True
+    ).exists()
+
+
+def organization_on_care_team(client: Client, organization_id: int | None) -> bool:
+    return _organization_still_on_team(client, organization_id)
+
+
 def _organization_still_on_team(client: Client, organization_id: int) -> bool:
     return CareTeamMembership.objects.filter(
         client=client, organization_id=organization_id, ended_at__isnull=True
     ).exists()
 
 
-def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
+def check_may_join_care_team(*, provider: Provider) -> None:
+    """Minimum necessary: organization admins and privacy officers are never on a
+    care team, however they would get there (docs/access-rules.md)."""
+    if not may_join_care_teams(provider):
+        raise InvalidInput(
+            {
+                "provider": f"{provider.display_name} is {provider.get_role_display().lower()}: "
+                "organization admins and privacy officers do not treat clients and are "
+                "never on a care team."
+            }
+        )
+
+
+def add_to_care_team(
+    client: Client, provider: Provider, began: MembershipStart = MembershipStart.UNRECORDED
+) -> CareTeamMembership:
     """Put a provider on the case (idempotent), granting their organization access.
 
     Call inside the transaction of the change that justifies it; permission
-    checks are the caller's.
+    checks are the caller's, except the one no caller may skip: only a role that
+    treats joins a care team.
     """
+    check_may_join_care_team(provider=provider)
     membership = CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
     ).first()
     if membership is None:
         with conflict_on_duplicate("This provider was just added to the care team."):
             membership = CareTeamMembership.objects.create(
-                client=client, provider=provider, organization_id=provider.organization_id
+                client=client,
+                provider=provider,
+                organization_id=provider.organization_id,
+                began=began,
             )
     _grant_organization_access(client, provider.organization)
     return membership
@@ -141,26 +181,35 @@ def add_to_care_team(client: Client, provider: Provider) -> CareTeamMembership:
 
 @transaction.atomic
 def join_care_team(*, actor: Provider, client: Client, provider: Provider) -> CareTeamMembership:
-    if CareTeamMembership.objects.filter(
-        client=client, provider=provider, ended_at__isnull=True
-    ).exists():
+    if _on_care_team(client, provider):
         raise Conflict("This provider is already on the care team.")
-    membership = add_to_care_team(client, provider)
+    membership = add_to_care_team(client, provider, began=MembershipStart.COLLEAGUE)
     record_access(actor, client, Action.CARE_TEAM_ADD)
     return membership
 
 
+def check_may_end_membership(*, actor: Provider, membership: CareTeamMembership) -> None:
+    """A provider leaves the case themself, or a colleague of the organization
+    they are on it for removes them."""
+    if membership.provider_id != actor.pk and membership.organization_id != actor.organization_id:
+        raise NotAllowed(
+            "Only the provider or a colleague of the same organization may remove them."
+        )
+
+
 @transaction.atomic
 def leave_care_team(*, actor: Provider, client: Client, provider: Provider) -> None:
-    """End the membership (kept in history). An organization whose last provider
-    leaves loses access to the client."""
+    """End the membership (kept in history, with who ended it). An organization
+    whose last provider leaves loses access to the client."""
     memberships = CareTeamMembership.objects.filter(
         client=client, provider=provider, ended_at__isnull=True
     )
+    for membership in memberships:
+        check_may_end_membership(actor=actor, membership=membership)
     # The organization the provider joined for, which is not their current one if
     # they have moved since: that organization's access is what may end now.
     organization_ids = set(memberships.values_list("organization_id", flat=True))
-    if not memberships.update(ended_at=timezone.now()):
+    if not memberships.update(ended_at=timezone.now(), ended_by=actor):
         raise Conflict("This provider is not on the care team.")
     record_access(actor, client, Action.CARE_TEAM_REMOVE)
     for organization in Organization.objects.filter(pk__in=organization_ids).select_related(
@@ -168,6 +217,11 @@ def leave_care_team(*, actor: Provider, client: Client, provider: Provider) -> N
     ):
         if not _organization_still_on_team(client, organization.pk):
             remove_perm(ACCESS_CLIENT_PERMISSION, organization.group, client)
+
+
+# The earliest date the record takes (birth dates, when things happened).
+EARLIEST_DATE = date(1900, 1, 1)
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -205,6 +259,7 @@ def check_demographics(
     errors.check(
         "birth_date", birth_date <= timezone.localdate(), "Birth date cannot be in the future."
     )
+    errors.check("birth_date", birth_date >= EARLIEST_DATE, "Birth date cannot be before 1900.")
     errors.check(
         "health_card_number",
         not health_card_number.strip() or bool(normalize_health_card(health_card_number)),
@@ -225,6 +280,11 @@ def register_client(
     email: str = "",
 ) -> ClientRegistration:
     """Create a client, or link to the existing record; the caller joins its care team."""
+    if not may_join_care_teams(provider):
+        raise NotAllowed(
+            "Organization admins and privacy officers do not register clients: registering "
+            "puts you on the care team."
+        )
     health_card_number = (health_card_number or "").strip()
     check_demographics(
         given_name=given_name,
@@ -236,8 +296,14 @@ def register_client(
         family_name=family_name, birth_date=birth_date, health_card_number=health_card_number
     )
     if existing is not None:
-        add_to_care_team(existing, provider)
-        record_access(provider, existing, Action.CLIENT_MATCH)
+        already_on_team = _on_care_team(existing, provider)
+        membership = add_to_care_team(existing, provider, began=MembershipStart.MATCHING)
+        if not already_on_team:
+            # Legitimate (the client is in front of them) and watched.
+            record_access(provider, existing, Action.JOINED_BY_MATCHING)
+            events.care_team_joined(membership, actor=provider)
+        else:
+            record_access(provider, existing, Action.CLIENT_MATCH)
         return ClientRegistration(existing, matched=True)
     client = Client.objects.create(
         given_name=given_name.strip(),
@@ -249,9 +315,71 @@ def register_client(
         email=email or "",
         created_by=provider,
     )
-    add_to_care_team(client, provider)
+    add_to_care_team(client, provider, began=MembershipStart.INTAKE)
     record_access(provider, client, Action.CLIENT_CREATE)
     return ClientRegistration(client, matched=False)
+
+
+DEMOGRAPHIC_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "health_card_number",
+    "phone",
+    "email",
+)
+
+
+@transaction.atomic
+def update_demographics(*, actor: Provider, client: Client, **changes: object) -> Client:
+    """Correct a client's identifying and contact details (audited).
+
+    The matching rules stay true of the record: the same checks as at intake,
+    the health card normalized again, and no edit may make this record a twin
+    of another (same health card, birth date and family name), which matching
+    could then no longer tell apart.
+    """
+    unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
+    if unknown:
+        raise InvalidInput({name: "This field cannot be changed here." for name in unknown})
+    values = {name: getattr(client, name) for name in DEMOGRAPHIC_FIELDS} | changes
+    values = {
+        name: value.strip() if isinstance(value, str) else value for name, value in values.items()
+    }
+    check_demographics(
+        given_name=values["given_name"],
+        family_name=values["family_name"],
+        birth_date=values["birth_date"],
+        health_card_number=values["health_card_number"],
+    )
+    twin = find_matching_client(
+        family_name=values["family_name"],
+        birth_date=values["birth_date"],
+        health_card_number=values["health_card_number"],
+    )
+    if twin is not None and twin.pk != client.pk:
+        raise InvalidInput(
+            {
+                "health_card_number": "Another record has this health card number, birth date "
+                "and family name: ask the care team to check which record is the client's."
+            }
+        )
+    for name, value in values.items():
+        setattr(client, name, value)
+    client.health_card_normalized = normalize_health_card(values["health_card_number"])
+    client.save(update_fields=[*DEMOGRAPHIC_FIELDS, "health_card_normalized"])
+    record_access(actor, client, Action.CLIENT_UPDATE)
+    return client
+
+
+def check_occurred_at(*, occurred_at: datetime | None) -> None:
+    """When something happened: from 1900 to now, both ends included."""
+    if occurred_at is None:
+        return
+    if occurred_at > timezone.now():
+        raise InvalidInput({"occurred_at": "This cannot be in the future."})
+    if occurred_at < EARLIEST_MOMENT:
+        raise InvalidInput({"occurred_at": "This cannot be before 1900."})
 
 
 def create_entry(
@@ -282,9 +410,185 @@ def create_entry(
     )
 
 
+def require_entry_reader(user: Provider) -> None:
+    """403 for the roles that do not read the record (and so write none either)."""
+    if not may_read_entries(user):
+        raise NotAllowed(
+            "Organization admins and privacy officers do not read or write the record's entries."
+        )
+
+
 @transaction.atomic
 def add_entry(*, provider: Provider, client: Client, **fields) -> Entry:
+    require_entry_reader(provider)
+    check_occurred_at(occurred_at=fields.get("occurred_at"))
     entry = create_entry(client=client, author=provider, **fields)
     record_access(provider, client, Action.ENTRY_CREATE)
     events.entry_added(entry, actor=provider)
     return entry
+
+
+def check_may_change_entry(provider: Provider, entry: Entry, verb: str) -> None:
+    """Amending and retracting are for the organization that wrote the entry."""
+    _require_authoring_organization(provider, entry, verb)
+
+
+def _require_authoring_organization(provider: Provider, entry: Entry, verb: str) -> None:
+    require_entry_reader(provider)
+    if provider.organization_id != entry.organization_id:
+        raise NotAllowed(f"Only the organization that wrote an entry may {verb} it.")
+
+
+def check_entry_is_current(entry: Entry, verb: str) -> None:
+    if entry.retracted_at is not None:
+        raise Conflict(f"This entry was retracted; it cannot be {verb}.")
+    if entry.superseded_at is not None:
+        raise Conflict(f"This version was amended since; {verb[:-1]} the newest version instead.")
+
+
+@transaction.atomic
+def amend_entry(
+    *, provider: Provider, entry: Entry, title: str, body: str | None = None, reason: str = ""
+) -> Entry:
+    """A new version of the entry, by its own organization; the original is kept,
+    marked superseded, and stays readable by id for whoever may see it. The new
+    version keeps the client, category, kind and when it happened, so consent
+    decides about it exactly as about the original."""
+    _require_authoring_organization(provider, entry, "amend")
+    check_entry_is_current(entry, "amended")
+    title = require_text("title", title, TITLE_LIMIT)
+    body = entry.body if body is None else body
+    if len(body) > BODY_LIMIT:
+        raise InvalidInput({"body": f"Ensure this field has no more than {BODY_LIMIT} characters."})
+    if len(reason or "") > REASON_LIMIT:
+        raise InvalidInput(
+            {"reason": f"Ensure this field has no more than {REASON_LIMIT} characters."}
+        )
+    now = timezone.now()
+    # Of two concurrent amendments exactly one supersedes the original.
+    claimed = Entry.objects.filter(
+        pk=entry.pk, superseded_at__isnull=True, retracted_at__isnull=True
+    ).update(superseded_at=now)
+    if not claimed:
+        raise Conflict("This entry was just amended or retracted by someone else.")
+    amendment = Entry.objects.create(
+        client_id=entry.client_id,
+        category=entry.category,
+        kind=entry.kind,
+        title=title,
+        body=body,
+        data=entry.data,
+        occurred_at=entry.occurred_at,
+        created_at=now,
+        author=provider,
+        organization_id=entry.organization_id,
+        amends=entry,
+        amend_reason=(reason or "").strip(),
+    )
+    record_access(provider, entry.client, Action.ENTRY_AMEND)
+    return amendment
+
+
+@transaction.atomic
+def retract_entry(*, provider: Provider, entry: Entry, reason: str) -> Entry:
+    """Withdraw an entry written in error: the row stays (never deleted); its
+    readers see a tombstone with who, when and why, and no content."""
+    _require_authoring_organization(provider, entry, "retract")
+    reason = require_text("reason", reason, REASON_LIMIT)
+    if entry.superseded_at is not None:
+        raise Conflict("This version was amended since; retract the newest version instead.")
+    now = timezone.now()
+    claimed = Entry.objects.filter(pk=entry.pk, retracted_at__isnull=True).update(
+        retracted_at=now, retracted_by=provider, retract_reason=reason
+    )
+    if not claimed:
+        raise Conflict("This entry is already retracted.")
+    record_access(provider, entry.client, Action.ENTRY_RETRACT)
+    entry.refresh_from_db()
+    return entry
+
+
+# --- an organization's staff ----------------------------------------------------------
+
+
+def require_staff_manager(actor: Provider, provider: Provider) -> None:
+    """System admins manage any account; organization admins their own
+    organization's providers (a 404 for others is the caller's lookup)."""
+    if not may_add_providers(actor, provider.organization_id) or provider.client_id:
+        raise NotAllowed("Only your organization's admin may change this account.")
+    if provider.is_superuser and not is_system_admin(actor):
+        raise NotAllowed("Only system admins may change a system admin's account.")
+
+
+@transaction.atomic
+def update_provider(*, actor: Provider, provider: Provider, full_name: str, role: str) -> Provider:
+    """Rename a provider or change their role. A role that does not treat is
+    never on a care team, so a provider on a case keeps a treating role until
+    they leave it (minimum necessary)."""
+    require_staff_manager(actor, provider)
+    full_name = require_text("full_name", full_name, NAME_LIMIT)
+    if role not in Role.values:
+        raise InvalidInput({"role": f'"{role}" is not a role.'})
+    if role in NON_READING_ROLES and role != provider.role:
+        cases = CareTeamMembership.objects.filter(provider=provider, ended_at__isnull=True).count()
+        if cases:
+            raise InvalidInput(
+                {
+                    "role": f"{provider.display_name} is on {cases} client"
+                    f"{'s' if cases != 1 else ''}' care team{'s' if cases != 1 else ''}; "
+                    "organization admins and privacy officers are on none. They leave "
+                    "those cases first."
+                }
+            )
+    if provider.pk == actor.pk and role != provider.role and not is_system_admin(actor):
+        raise InvalidInput({"role": "You cannot change your own role."})
+    Provider.objects.filter(pk=provider.pk).update(full_name=full_name, role=role)
+    provider.refresh_from_db()
+    return provider
+
+
+@transaction.atomic
+def reset_password(*, actor: Provider, provider: Provider, password: str) -> None:
+    """A new password chosen by the admin, under the project's password rules.
+    Django's session check ends the provider's other sessions (the password
+    hash is part of every session)."""
+    require_staff_manager(actor, provider)
+    try:
+        validate_password(password, provider)
+    except ValidationError as error:
+        raise InvalidInput({"password": error.messages}) from None
+    provider.set_password(password)
+    provider.save(update_fields=["password"])
+    _end_sessions(provider)
+
+
+def _end_sessions(provider: Provider) -> int:
+    """Delete the provider's browser sessions now. Sessions are not indexed by
+    account, so this reads them all — a few per active user, each gone after
+    the idle logoff; deactivation is rare."""
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(session.get_decoded().get("_auth_user_id")) == str(provider.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
+
+
+@transaction.atomic
+def deactivate_provider(*, actor: Provider, provider: Provider) -> Provider:
+    """Someone who left: they cannot sign in again and their browser sessions end
+    now. (Their API tokens: `accounts.services.deactivate`, the write the pages
+    call, revokes them in the same transaction; the token check also refuses
+    any inactive account.) Their name stays on everything they wrote; their
+    care-team memberships stay until a colleague takes the case over, so the
+    organization keeps access."""
+    require_staff_manager(actor, provider)
+    if provider.pk == actor.pk:
+        raise InvalidInput({"is_active": "You cannot deactivate your own account."})
+    if not provider.is_active:
+        raise Conflict(f"{provider.display_name} is already deactivated.")
+    Provider.objects.filter(pk=provider.pk).update(is_active=False)
+    _end_sessions(provider)
+    provider.refresh_from_db()
+    return provider

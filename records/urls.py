@@ -20,4 +20,14 @@ urlpatterns = [
         api.EntryDetailView.as_view(),
         name="entry",
     ),
+    path(
+        "clients/<str:client_id>/entries/<str:entry_id>/amend/",
+        api.EntryAmendView.as_view(),
+        name="entry-amend",
+    ),
+    path(
+        "clients/<str:client_id>/entries/<str:entry_id>/retract/",
+        api.EntryRetractView.as_view(),
+        name="entry-retract",
+    ),
 ]

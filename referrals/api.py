@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from access.lookups import access_client, access_referral
 from core.audit import Action, record_access
+from core.errors import NotAllowed
 from core.rest import Pagination, choice_filter, json_object
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
 from records.models import Organization, Provider
@@ -30,6 +31,9 @@ class ReferralSerializer(serializers.ModelSerializer):
     to_organization_name = serializers.CharField(source="to_organization.name")
     referred_by = serializers.SerializerMethodField()
     wait_days = serializers.SerializerMethodField()
+    shared_categories = serializers.SerializerMethodField()
+    redirected_from = serializers.UUIDField(source="redirected_from_id", read_only=True)
+    redirected_to = serializers.SerializerMethodField()
 
     class Meta:
         model = Referral
@@ -54,6 +58,9 @@ class ReferralSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "report_entry",
             "wait_days",
+            "shared_categories",
+            "redirected_from",
+            "redirected_to",
         ]
 
     def get_client(self, referral: Referral) -> dict:
@@ -72,6 +79,15 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     def get_wait_days(self, referral: Referral) -> int | None:
         return selectors.wait_days(referral)
+
+    def get_shared_categories(self, referral: Referral) -> list[str]:
+        return services.shared_categories(referral)
+
+    def get_redirected_to(self, referral: Referral) -> str | None:
+        if referral.status != ReferralStatus.DECLINED:
+            return None  # only a declined referral is redirected: no query for the others
+        newer = Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True)
+        return str(newer[0]) if newer else None
 
 
 class ReferralCreateSerializer(serializers.Serializer):
@@ -109,6 +125,12 @@ class ReportSerializer(serializers.Serializer):
 
 class CompleteSerializer(serializers.Serializer):
     report = ReportSerializer()
+
+
+class RedirectSerializer(serializers.Serializer):
+    to_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    note = serializers.CharField(max_length=REASON_LIMIT, required=False, allow_blank=True)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -254,3 +276,20 @@ class CancelReferralView(ReferralTransitionView):
 
     def transition(self, provider: Provider, referral: Referral, data: dict) -> Referral:
         return services.cancel_referral(provider=provider, referral=referral, **data)
+
+
+class RedirectReferralView(APIView):
+    """After a decline, the referring organization sends the same referral (its
+    reason and shared categories) to another organization: 201 with the new one."""
+
+    @extend_schema(request=RedirectSerializer, responses={201: ReferralSerializer})
+    def post(self, request: Request, referral_id: str) -> Response:
+        referral = access_referral(request.user, referral_id)
+        if referral.from_organization_id != request.user.organization_id:  # 403 before 400
+            raise NotAllowed("Only the referring organization may redirect this referral.")
+        serializer = RedirectSerializer(data=json_object(request))
+        serializer.is_valid(raise_exception=True)
+        new = services.redirect_referral(
+            provider=request.user, referral=referral, **serializer.validated_data
+        )
+        return _referral_response(_reload(request.user, new), status.HTTP_201_CREATED)

@@ -61,3 +61,48 @@ class CompleteForm(forms.Form):
     body = forms.CharField(
         label="Intake report", max_length=BODY_LIMIT, required=False, widget=forms.Textarea
     )
+
+    before_appointment = forms.BooleanField(
+        label="The appointment has not taken place yet: complete the referral anyway",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, appointment_ahead: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.appointment_ahead = appointment_ahead
+        if not appointment_ahead:
+            del self.fields["before_appointment"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Completing before the appointment is usually a slip: ask, once.
+        if self.appointment_ahead and not data.get("before_appointment"):
+            self.add_error(
+                "before_appointment",
+                "The appointment is still ahead. Tick this to complete the referral now.",
+            )
+        data.pop("before_appointment", None)
+        return data
+
+
+class RedirectForm(forms.Form):
+    """After a decline: the same referral to another organization, in one step.
+    (The target is an organization today; it can become a service.)"""
+
+    to_organization = forms.ModelChoiceField(
+        label="Send it to",
+        queryset=Organization.objects.none(),
+        empty_label="Choose an organization…",
+    )
+    note = forms.CharField(
+        label="Add to the reason (optional)",
+        max_length=REASON_LIMIT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, referral: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_organization"].queryset = Organization.objects.exclude(
+            pk__in=[referral.from_organization_id, referral.to_organization_id]
+        ).order_by("name")

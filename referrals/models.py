@@ -59,6 +59,11 @@ class Referral(models.Model):
         Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     overdue_noticed_at = models.DateTimeField(null=True, blank=True)
+    # After a decline the referrer may send the client on in one step: the new
+    # referral carries the reason and the shared categories and points back here.
+    redirected_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="redirected_to"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -28,9 +28,15 @@ def visible_referrals(provider: Provider) -> QuerySet[Referral]:
     if not is_provider(provider):
         return Referral.objects.none()
     organization_id = provider.organization_id
-    return Referral.objects.filter(
-        Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id)
-    ).select_related("client", "from_organization", "to_organization", "referred_by")
+    return (
+        Referral.objects.filter(
+            Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id)
+        )
+        .select_related(
+            "client", "from_organization", "to_organization", "referred_by", "consent_directive"
+        )
+        .prefetch_related("consent_directive__category_rows")
+    )
 
 
 def client_referrals(provider: Provider, client: Client) -> QuerySet[Referral]:

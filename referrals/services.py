@@ -17,9 +17,9 @@ from consent.models import Effect
 from consent.selectors import visible_clients
 from consent.services import record_consent, revoke_consent_silently
 from core.audit import Action, record_access
-from core.errors import Conflict, InvalidInput, NotAllowed, require_text
+from core.errors import Conflict, InvalidInput, NotAllowed, conflict_on_duplicate, require_text
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category, EntryKind
-from records.models import Client, Organization, Provider
+from records.models import Client, MembershipStart, Organization, Provider
 from records.services import add_to_care_team, create_entry
 from referrals import events
 from referrals.models import Referral, ReferralStatus, Urgency
@@ -59,6 +59,7 @@ def refer_client(
     reason: str,
     urgency: str,
     share_categories: Iterable[str] | None = None,
+    redirected_from: Referral | None = None,
 ) -> Referral:
     """Send a referral from the provider's organization. The client's consent given
     at referral (`share_categories`) becomes a permit directive for the receiving
@@ -91,6 +92,7 @@ def refer_client(
         reason=reason,
         urgency=urgency,
         consent_directive=directive,
+        redirected_from=redirected_from,
     )
     record_access(provider, client, Action.REFERRAL_CREATE)
     events.referral_sent(referral, actor=provider)
@@ -105,7 +107,7 @@ def accept_referral(*, provider: Provider, referral: Referral) -> Referral:
     referral = _transition(
         referral, ReferralAction.ACCEPT, accepted_at=timezone.now(), accepted_by=provider
     )
-    add_to_care_team(referral.client, provider)
+    add_to_care_team(referral.client, provider, began=MembershipStart.REFERRAL)
     record_access(provider, referral.client, Action.REFERRAL_ACCEPT)
     events.referral_accepted(referral, actor=provider)
     return referral
@@ -186,6 +188,52 @@ def cancel_referral(*, provider: Provider, referral: Referral, reason: str) -> R
     record_access(provider, referral.client, Action.REFERRAL_CANCEL)
     events.referral_cancelled(referral, actor=provider)
     return referral
+
+
+def shared_categories(referral: Referral) -> list[str]:
+    """What the client agreed to share with the receiving organization at referral."""
+    if referral.consent_directive_id is None:
+        return []
+    return referral.consent_directive.categories
+
+
+@transaction.atomic
+def redirect_referral(
+    *,
+    provider: Provider,
+    referral: Referral,
+    to_organization: Organization,
+    urgency: str | None = None,
+    note: str = "",
+) -> Referral:
+    """After a decline, send the client on in one step: a new referral from the
+    same organization to another, carrying the reason and the categories the
+    client agreed to share (recorded again as their consent for the new
+    receiver), linked to the declined one. Once per declined referral."""
+    if referral.from_organization_id != provider.organization_id:
+        raise NotAllowed("Only the referring organization may redirect this referral.")
+    if referral.status != ReferralStatus.DECLINED:
+        raise Conflict(f"This referral is {referral.status}; only a declined one is redirected.")
+    if Referral.objects.filter(redirected_from=referral).exists():
+        raise Conflict("This referral was redirected already.")
+    if to_organization.pk == referral.to_organization_id:
+        raise InvalidInput({"to_organization": "This organization declined the referral."})
+    reason = referral.reason
+    note = (note or "").strip()
+    if note:
+        reason = f"{reason}\n\n{note}"
+    if len(reason) > REASON_LIMIT:
+        raise InvalidInput({"note": "The reason and the note together are too long."})
+    with conflict_on_duplicate("This referral was just redirected."):
+        return refer_client(
+            provider=provider,
+            client=referral.client,
+            to_organization=to_organization,
+            reason=reason,
+            urgency=urgency or referral.urgency,
+            share_categories=shared_categories(referral),
+            redirected_from=referral,
+        )
 
 
 def notice_overdue_referral(referral_id: Any) -> bool:

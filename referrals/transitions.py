@@ -9,13 +9,14 @@ re-reads the state, where a single `UPDATE … WHERE status IN (…)` carrying t
 transition's own fields is both simpler and race-safe.)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
 
 from core.errors import NotAllowed
-from core.permissions import Side, referral_side
+from core.permissions import Side, may_join_care_teams, may_read_entries, referral_side
 from referrals.models import Referral, ReferralStatus
 
 SENT, ACCEPTED, SCHEDULED = ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.SCHEDULED
@@ -52,6 +53,20 @@ TRANSITIONS = (
     Transition(SCHEDULED, A.CANCEL, Side.REFERRING, CANCELLED),
 )
 
+# Actions only some roles of the right side may take (minimum necessary):
+# accepting puts the provider on the care team, completing writes an entry.
+ROLE_RULES: dict[ReferralAction, tuple[Callable[[Any], bool], str]] = {
+    A.ACCEPT: (
+        may_join_care_teams,
+        "Organization admins and privacy officers do not accept referrals: accepting puts "
+        "you on the care team.",
+    ),
+    A.COMPLETE: (
+        may_read_entries,
+        "Organization admins and privacy officers do not file intake reports.",
+    ),
+}
+
 # Referrals that are still going somewhere (any row starts from them).
 OPEN = frozenset(t.state for t in TRANSITIONS)
 # Accepted by the receiving organization (scheduled or not), not yet done.
@@ -79,9 +94,21 @@ def require_side(user: Any, referral: Referral, action: ReferralAction) -> None:
     side = side_of(action)
     if viewer_side(user, referral) != side:
         raise NotAllowed(f"Only the {side.label} organization may {action.value} this referral.")
+    if action in ROLE_RULES:
+        allowed, message = ROLE_RULES[action]
+        if not allowed(user):
+            raise NotAllowed(message)
+
+
+def _role_may(user: Any, action: ReferralAction) -> bool:
+    return action not in ROLE_RULES or ROLE_RULES[action][0](user)
 
 
 def actions_for(user: Any, referral: Referral) -> set[ReferralAction]:
     """The actions the user may take on the referral now (the page's buttons)."""
     side = viewer_side(user, referral)
-    return {t.action for t in TRANSITIONS if t.state == referral.status and t.side == side}
+    return {
+        t.action
+        for t in TRANSITIONS
+        if t.state == referral.status and t.side == side and _role_may(user, t.action)
+    }

@@ -30,4 +30,9 @@ urlpatterns = [
         api.CancelReferralView.as_view(),
         name="referral-cancel",
     ),
+    path(
+        "referrals/<str:referral_id>/redirect/",
+        api.RedirectReferralView.as_view(),
+        name="referral-redirect",
+    ),
 ]

@@ -19,17 +19,19 @@ from django.views.decorators.http import require_GET, require_POST
 from access.inbox import inbox, unread_count, with_previews
 from access.lookups import access_referral
 from access.pages import client_page
-from consent.selectors import visible_clients, visible_entries
+from consent.selectors import visible_clients, visible_entry_versions
 from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput
+from core.events import kind_named
 from core.pages import add_errors, organization_page, signed_in_page
 from core.panels import render_client_page
-from core.permissions import is_provider, triages_referrals
+from core.permissions import Side, is_provider, triages_referrals
+from core.vocabulary import Category
 from records.models import Client, Provider
 from referrals import selectors, services
-from referrals.forms import CompleteForm, ReasonForm, ReferForm, ScheduleForm
+from referrals.forms import CompleteForm, ReasonForm, RedirectForm, ReferForm, ScheduleForm
 from referrals.models import Referral, ReferralStatus
-from referrals.transitions import ReferralAction, actions_for
+from referrals.transitions import ReferralAction, actions_for, viewer_side
 
 DASHBOARD_INBOX_SIZE = 10
 # The dashboard shows the head of the queue and of the caseload (and audits what
@@ -48,13 +50,34 @@ def caseload(provider: Provider) -> QuerySet[Client]:
     )
 
 
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+def wait_text(referral: Referral, now) -> str:
+    """What a row's wait measures, in words: how long the client waited (to the
+    appointment or completion), how far off the appointment is, how long it has
+    waited so far, or after how long it was closed."""
+    if referral.status in (ReferralStatus.DECLINED, ReferralStatus.CANCELLED):
+        ended = referral.declined_at or referral.cancelled_at or now
+        took = max(0, (ended - referral.created_at).days)
+        return f"{referral.get_status_display().lower()} after {_days(took)}"
+    if referral.appointment_at and referral.appointment_at > now:
+        return f"appointment in {_days(max(0, (referral.appointment_at - now).days))}"
+    waited = selectors.wait_days(referral)
+    if waited is not None:
+        return f"waited {_days(waited)}"
+    return f"waiting {_days(max(0, (now - referral.created_at).days))} so far"
+
+
 def _with_waits(referrals: list[Referral]) -> list[Referral]:
-    """Attach the contract's wait (send → appointment or completion) and, while
-    nothing is set yet, how long the referral has been waiting so far."""
+    """Attach the contract's wait (send → appointment or completion), how long
+    the referral has been waiting so far, and the wait in words."""
     now = timezone.now()
     for referral in referrals:
         referral.wait = selectors.wait_days(referral)
         referral.days_waiting = max(0, (now - referral.created_at).days)
+        referral.wait_text = wait_text(referral, now)
     return referrals
 
 
@@ -97,7 +120,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @organization_page
 def referral_list(request: HttpRequest) -> HttpResponse:
     provider = request.user
-    direction = "outgoing" if request.GET.get("direction") == "outgoing" else "incoming"
+    # Open on the side the user works: triage roles receive, everyone else refers.
+    default = "incoming" if triages_referrals(provider) else "outgoing"
+    direction = request.GET.get("direction")
+    if direction not in ("incoming", "outgoing"):
+        direction = default
     referrals = selectors.visible_referrals(provider)
     if direction == "incoming":
         referrals = referrals.filter(to_organization_id=provider.organization_id)
@@ -154,15 +181,28 @@ def _referral_page(
     report = None
     if client_visible and referral.report_entry_id:
         # The report is an entry like any other: shown only if consent lets this reader see it.
-        report = visible_entries(provider, client).filter(pk=referral.report_entry_id).first()
+        report = (
+            visible_entry_versions(provider, client).filter(pk=referral.report_entry_id).first()
+        )
     record_access(provider, client, Action.REFERRAL_READ)
+    side = viewer_side(provider, referral)
+    appointment_ahead = bool(referral.appointment_at and referral.appointment_at > timezone.now())
+    redirected_to = Referral.objects.filter(redirected_from=referral).first()
     context = {
         "nav": "referrals",
         "referral": _with_waits([referral])[0],
+        "shared": [Category(value).label for value in services.shared_categories(referral)],
+        "history": _history_lines(referral, side),
+        "redirected_to": redirected_to if side == Side.REFERRING else None,
+        "may_redirect": side == Side.REFERRING
+        and referral.status == ReferralStatus.DECLINED
+        and redirected_to is None,
+        "redirect_form": forms.get("redirect_form")
+        or RedirectForm(referral=referral, prefix="redirect"),
+        "appointment_ahead": appointment_ahead,
         "client": client,
         "client_visible": client_visible,
         "report": report,
-        "history": selectors.referral_history(referral),
         "actions": {action.value for action in actions_for(provider, referral)},
         "decline_form": forms.get("decline_form") or ReasonForm(prefix="decline"),
         "cancel_form": forms.get("cancel_form") or ReasonForm(prefix="cancel"),
@@ -174,9 +214,24 @@ def _referral_page(
                 and timezone.localtime(referral.appointment_at)
             },
         ),
-        "complete_form": forms.get("complete_form") or CompleteForm(prefix="complete"),
+        "complete_form": forms.get("complete_form")
+        or CompleteForm(prefix="complete", appointment_ahead=appointment_ahead),
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
+
+
+# The first event of a referral, said from the side of who reads it.
+_SENDER_SAYS = {"referral_received": "Referral sent"}
+
+
+def _history_lines(referral: Referral, side: Side | None) -> list[dict]:
+    lines = []
+    for event in selectors.referral_history(referral):
+        text = kind_named(event.kind).label
+        if side == Side.REFERRING and event.kind in _SENDER_SAYS:
+            text = f"{_SENDER_SAYS[event.kind]} to {referral.to_organization.name}"
+        lines.append({"event": event, "text": text})
+    return lines
 
 
 @require_GET
@@ -226,7 +281,12 @@ def referral_transition(request: HttpRequest, referral_id: str, action: str) -> 
     action = ReferralAction(action)
     form_class, transition, success = _PAGES[action]
     form_name = f"{action.value}_form"
-    form = form_class(request.POST, prefix=action.value) if form_class else None
+    options = {}
+    if action == ReferralAction.COMPLETE:
+        options["appointment_ahead"] = bool(
+            referral.appointment_at and referral.appointment_at > timezone.now()
+        )
+    form = form_class(request.POST, prefix=action.value, **options) if form_class else None
     if form is not None and not form.is_valid():
         return _referral_page(request, referral, status=400, **{form_name: form})
     try:
@@ -240,3 +300,32 @@ def referral_transition(request: HttpRequest, referral_id: str, action: str) -> 
         return _referral_page(request, referral, status=409)
     messages.success(request, success)
     return redirect("referral-detail", referral_id=referral.pk)
+
+
+@require_POST
+@signed_in_page
+def referral_redirect(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """After a decline, the same referral to another organization in one step."""
+    referral = access_referral(request.user, referral_id)
+    form = RedirectForm(request.POST, referral=referral, prefix="redirect")
+    if form.is_valid():
+        try:
+            new = services.redirect_referral(
+                provider=request.user,
+                referral=referral,
+                to_organization=form.cleaned_data["to_organization"],
+                note=form.cleaned_data["note"],
+            )
+        except InvalidInput as error:
+            add_errors(form, error)
+        except Conflict as error:
+            messages.error(request, error.message)
+            return _referral_page(request, referral, status=409)
+        else:
+            messages.success(
+                request,
+                f"Referral sent to {new.to_organization.name}, with the same reason and "
+                "shared categories.",
+            )
+            return redirect("referral-detail", referral_id=new.pk)
+    return _referral_page(request, referral, status=400, redirect_form=form)

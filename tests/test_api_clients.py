@@ -67,7 +67,9 @@ def test_matching_links_to_the_existing_record(card, family_name, ana, outsider,
     assert response.json()["id"] == str(ana.pk)
     assert Client.objects.count() == before
     assert CareTeamMembership.objects.filter(client=ana, provider=outsider).exists()
-    assert AccessEvent.objects.filter(client=ana, actor=outsider, action="client.match").exists()
+    assert AccessEvent.objects.filter(
+        client=ana, actor=outsider, action="joined_by_matching"
+    ).exists()
     assert api_as(outsider).get(f"{CLIENTS}{ana.pk}/").status_code == 200
 
 

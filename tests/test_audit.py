@@ -94,6 +94,19 @@ def audited_requests(ana, dr_lee, scene):
                 "birth_date": "1990-05-17",
                 "health_card_number": "1234567890",
             },
+            "joined_by_matching",
+        ),
+        (
+            # A match by a provider already on the care team joins nothing.
+            "dr_lee",
+            "post",
+            "/api/v1/clients/",
+            {
+                "given_name": "Ana",
+                "family_name": "Silva",
+                "birth_date": "1990-05-17",
+                "health_card_number": "1234567890",
+            },
             "client.match",
         ),
     ]
@@ -114,6 +127,7 @@ AUDITED_IDS = [
     "consent.revoke",
     "care_team.add",
     "emergency_access.grant",
+    "joined_by_matching",
     "client.match",
 ]
 

@@ -22,6 +22,7 @@ from records.services import create_entry
 # care-team member — so a 404 cannot be a validation error in disguise)
 CLIENT_SCOPED: list[tuple[str, str, dict | None]] = [
     ("clients/<str:client_id>/", "get", None),
+    ("clients/<str:client_id>/", "patch", {"phone": "416-555-0100"}),
     ("clients/<str:client_id>/care-team/", "get", None),
     ("clients/<str:client_id>/care-team/", "post", {"provider": "{colleague_id}"}),
     ("clients/<str:client_id>/care-team/<str:provider_id>/", "delete", None),
@@ -32,6 +33,16 @@ CLIENT_SCOPED: list[tuple[str, str, dict | None]] = [
         {"category": "housing", "kind": "note", "title": "Visit", "body": "Seen at home."},
     ),
     ("clients/<str:client_id>/entries/<str:entry_id>/", "get", None),
+    (
+        "clients/<str:client_id>/entries/<str:entry_id>/amend/",
+        "post",
+        {"title": "Home visit (corrected)", "reason": "Wrong date."},
+    ),
+    (
+        "clients/<str:client_id>/entries/<str:entry_id>/retract/",
+        "post",
+        {"reason": "Written in the wrong record."},
+    ),
     ("clients/<str:client_id>/consents/", "get", None),
     (
         "clients/<str:client_id>/consents/",

@@ -3,9 +3,12 @@
 Hypothesis builds random worlds — organizations of a few sectors, some on the
 client's care team; directives that permit or deny an organization or a sector,
 open-ended, not yet valid, expired, bounded or revoked; emergency accesses,
-active or expired, held by one provider of an organization; entries of random
-categories authored by random organizations — in the real database through the
-services, and compares `visible_clients`, `visible_entries`,
+active or expired, held by one provider of an organization; providers of every
+role, the organization admins and privacy officers among them (who never read
+entries, not even their own organization's, whatever emergency access row
+exists); entries of random categories authored by random organizations, some
+amended (a new version) or retracted (a tombstone) — in
+the real database through the services, and compares `visible_clients`, `visible_entries`,
 `visible_entries_anywhere` and `withheld_count` with the rules written out below
 in plain Python.
 """
@@ -24,6 +27,7 @@ from consent.selectors import (
     visible_clients,
     visible_entries,
     visible_entries_anywhere,
+    visible_entry_versions,
     withheld_count,
 )
 from consent.services import grant_emergency_access, record_consent, revoke_consent
@@ -34,6 +38,9 @@ from records import services as record_services
 SECTORS = ["primary_care", "mental_health"]
 CATEGORIES = ["mental_health", "substance_use"]
 PROVIDERS_PER_ORG = 2
+ROLES = ["clinician", "intake_worker", "care_coordinator", "org_admin", "privacy_officer"]
+# Roles that run organizations and watch over privacy: they do not read the record.
+NON_READING_ROLES = {"org_admin", "privacy_officer"}
 
 # --- the world, as plain data ------------------------------------------------------------------
 
@@ -62,6 +69,16 @@ class World:
     directives: list[Directive]
     emergencies: list[Emergency]
     entries: list[tuple[int, str]]  # (authoring organization, category)
+    # The role of each organization's second provider (the first, who joins the
+    # care team and authors the entries, is a clinician).
+    roles: tuple[str, ...] = ()
+    # Entries amended by their organization (a new version supersedes the
+    # original) and entries retracted (a tombstone stays), by index.
+    amended: frozenset[int] = frozenset()
+    retracted: frozenset[int] = frozenset()
+
+    def role(self, org: int, provider: int) -> str:
+        return self.roles[org] if provider == 1 and self.roles else "clinician"
 
 
 def windows(now: datetime) -> dict[str, tuple[datetime, datetime | None]]:
@@ -112,6 +129,9 @@ def worlds(draw) -> World:
         entries=draw(
             st.lists(st.tuples(org, st.sampled_from(CATEGORIES)), min_size=3, max_size=10)
         ),
+        roles=tuple(draw(st.lists(st.sampled_from(ROLES), min_size=n_orgs, max_size=n_orgs))),
+        amended=frozenset(draw(st.sets(st.integers(min_value=0, max_value=2)))),
+        retracted=frozenset(draw(st.sets(st.integers(min_value=0, max_value=2)))),
     )
 
 
@@ -133,6 +153,9 @@ def reference_entry_visible(
     world: World, viewer_org: int, viewer: int, entry: tuple[int, str], now: datetime
 ) -> bool:
     author_org, category = entry
+    # Minimum necessary: organization admins and privacy officers read no entry at all.
+    if world.role(viewer_org, viewer) in NON_READING_ROLES:
+        return False
     # Rule 2: own organization's entries are always visible.
     if author_org == viewer_org:
         return True
@@ -172,7 +195,7 @@ def build(world: World, now: datetime):
                 password=None,
                 full_name=f"Provider {i}.{j}",
                 organization=organization,
-                role="clinician",
+                role=world.role(i, j),
             )
             for j in range(PROVIDERS_PER_ORG)
         ]
@@ -208,7 +231,18 @@ def build(world: World, now: datetime):
 
     for emergency in world.emergencies:
         holder = providers[emergency.org][emergency.provider]
-        if emergency.active:
+        if emergency.active and holder.role in NON_READING_ROLES:
+            # No service grants them one (403); a row made some other way must
+            # still lift nothing.
+            EmergencyAccess.objects.create(
+                client=client,
+                provider=holder,
+                organization=holder.organization,
+                reason="A grant that no service would make.",
+                granted_at=now - timedelta(hours=1),
+                expires_at=now + timedelta(hours=3),
+            )
+        elif emergency.active:
             grant_emergency_access(provider=holder, client=client, reason="x" * 20)
         else:
             EmergencyAccess.objects.create(
@@ -223,14 +257,25 @@ def build(world: World, now: datetime):
     entries = [
         record_services.create_entry(
             client=client,
-            author=providers[author_org][1],
+            author=providers[author_org][0],
             category=category,
             kind="note",
             title=f"Entry {n}",
         )
         for n, (author_org, category) in enumerate(world.entries)
     ]
-    return providers, client, entries
+    # Each entry as its newest version, and every version of each.
+    current, versions = list(entries), [[entry] for entry in entries]
+    for n in sorted(world.amended & set(range(len(entries)))):
+        author = providers[world.entries[n][0]][0]
+        current[n] = record_services.amend_entry(
+            provider=author, entry=entries[n], title=f"Entry {n}, amended"
+        )
+        versions[n].append(current[n])
+    for n in sorted(world.retracted & set(range(len(entries)))):
+        author = providers[world.entries[n][0]][0]
+        record_services.retract_entry(provider=author, entry=current[n], reason="In error.")
+    return providers, client, current, versions
 
 
 # Corners that random worlds reach only now and then, always checked.
@@ -258,6 +303,18 @@ WINDOWS_AND_REVOCATION = World(
     emergencies=[],
     entries=[(0, "mental_health"), (0, "substance_use"), (2, "mental_health")],
 )
+NON_READERS_SEE_NOTHING = World(
+    sectors=["primary_care", "mental_health", "mental_health"],
+    on_team=[True, True, True],
+    directives=[
+        Directive("permit", None, "mental_health", frozenset(CATEGORIES), "open", False),
+    ],
+    emergencies=[Emergency(org=2, provider=1, active=True)],
+    # Each organization authors entries; organization 1's privacy officer and
+    # organization 2's admin (with an emergency row) would see some by rules 2–4.
+    entries=[(0, "mental_health"), (1, "mental_health"), (2, "substance_use")],
+    roles=("clinician", "privacy_officer", "org_admin"),
+)
 EMERGENCY_FOR_ONE_PROVIDER = World(
     sectors=["primary_care", "mental_health"],
     on_team=[True, True],
@@ -283,11 +340,12 @@ class Rollback(Exception):
 @example(world=DENY_OVER_PERMIT)
 @example(world=WINDOWS_AND_REVOCATION)
 @example(world=EMERGENCY_FOR_ONE_PROVIDER)
+@example(world=NON_READERS_SEE_NOTHING)
 def test_engine_matches_the_reference(world: World):
     try:
         with transaction.atomic():
             now = timezone.now()
-            providers, client, entries = build(world, now)
+            providers, client, entries, versions = build(world, now)
             for org_index, org_providers in enumerate(providers):
                 for provider_index, provider in enumerate(org_providers):
                     client_visible = visible_clients(provider).filter(pk=client.pk).exists()
@@ -305,6 +363,17 @@ def test_engine_matches_the_reference(world: World):
                     actual = set(visible_entries(provider, client).values_list("pk", flat=True))
                     assert actual == expected, (org_index, provider_index)
                     assert anywhere == expected
+                    # Amended originals are reached by id by the same readers
+                    # (rules 2–4 decide alike for every version); a retracted
+                    # entry stays as a tombstone for them and for no one else.
+                    all_versions = {
+                        version.pk
+                        for entry, each in zip(entries, versions, strict=True)
+                        if entry.pk in expected
+                        for version in each
+                    }
+                    seen = visible_entry_versions(provider, client).values_list("pk", flat=True)
+                    assert set(seen) == all_versions
                     assert withheld_count(provider, client) == len(entries) - len(expected)
             raise Rollback
     except Rollback:

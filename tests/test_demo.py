@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(client):
+def demo(client, settings):
+    # As `make demo` runs it: no second factor (docs/security.md).
+    settings.CARELINK_REQUIRE_2FA = False
     call_command("load_demo", stdout=open("/dev/null", "w"))
     return client
 
@@ -62,3 +64,39 @@ def test_demo_logins_are_printed(capsys):
     for username in ("dr_lee", "intake_kim", "emp_jo", "privacy_pat", "admin_riverside"):
         assert username in out
     assert "carelink-demo" in out
+
+
+def test_no_admin_or_privacy_officer_is_on_a_care_team(demo):
+    """Minimum necessary: the hospital's privacy officer watches Marcus's record
+    (its access log, emergency accesses) without being on his care team."""
+    from records.models import CareTeamMembership
+
+    on_teams = CareTeamMembership.objects.filter(ended_at__isnull=True)
+    assert not on_teams.filter(provider__role__in=["org_admin", "privacy_officer"]).exists()
+    auth = token_client(demo, "privacy_stmarys")
+    marcus = demo.get("/api/v1/clients/?q=Marcus", **auth).json()["results"][0]
+    assert demo.get(f"/api/v1/clients/{marcus['id']}/entries/", **auth).status_code == 403
+    assert demo.get(f"/api/v1/clients/{marcus['id']}/access-log/", **auth).status_code == 200
+
+
+def test_demo_logins_name_the_address_actually_served(capsys):
+    call_command("print_demo_logins", served_at="http://127.0.0.1:8123/")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/accounts/login/" in out
+    assert ":8000" not in out
+
+
+def test_make_demo_takes_a_port():
+    """`make demo PORT=…` binds there, prints that address and puts it in email links."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    plan = subprocess.run(
+        ["make", "-n", "demo", "PORT=8123"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "--bind 127.0.0.1:8123" in plan
+    assert "print_demo_logins --served-at http://127.0.0.1:8123" in plan
+    assert "--limit-request-line 0" in plan
+    # A comment inside a continued recipe line reaches the shell as a command.
+    assert not [line for line in plan.splitlines() if line.lstrip().startswith("@#")]

@@ -50,11 +50,14 @@ def demo_server(tmp_path_factory):
         "CARELINK_AXES_ENABLED": "false",
         "CARELINK_REQUIRE_2FA": "false",  # as make demo's .env
         "EMAIL_URL": "dummymail://",
+        "DJANGO_STATIC_ROOT": str(workdir / "static"),
     }
     env.pop("REDIS_URL", None)  # the embedded default: tasks in-process
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "load_demo"], env=env, check=True, cwd=ROOT, capture_output=True)
+    # As `make demo` does: outside DEBUG a server refuses to start without it.
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -66,6 +69,9 @@ def demo_server(tmp_path_factory):
             "2",
             "--threads",
             "4",
+            # As `make demo`: an over-long search reaches Django (bounded at 1 MB).
+            "--limit-request-line",
+            "0",
         ],
         env=env,
         cwd=ROOT,
@@ -147,3 +153,60 @@ def test_concurrent_providers_never_see_an_error(demo_server):
     assert status == 200, log
     # 240 requests, each one access event for Ana (a list of clients records one per client).
     assert log["count"] >= log_before + 240
+
+
+def test_an_over_long_search_gets_the_apps_own_400_not_a_raw_414(demo_server):
+    status, body = _call(
+        demo_server,
+        "POST",
+        "/api/v1/auth/token/",
+        body={"username": "dr_lee", "password": "carelink-demo"},
+    )
+    token = body["token"]
+    status, body = _call(demo_server, "GET", "/api/v1/clients/?q=" + "a" * 6000, token)
+    assert status == 400
+    assert '"q"' in body
+    # The page: the request reaches Django (the sign-in redirect), not a raw 414.
+    request = urllib.request.Request(demo_server + "/clients/?q=" + "a" * 6000)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert "Sign in" in response.read().decode()
+    except urllib.error.HTTPError as error:  # pragma: no cover - the failure to report
+        pytest.fail(f"over-long search answered {error.code}")
+
+
+def test_a_server_without_collected_static_files_refuses_to_start(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_SECRET_KEY": "embedded-sqlite-test",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import carelink.wsgi"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "carelink.E001" in started.stderr
+    assert "collectstatic" in started.stderr
+    # `manage.py check` (and migrate) still pass before collectstatic: a fresh
+    # clone migrates first.
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", "import carelink.wsgi"], env=env, cwd=ROOT, capture_output=True
+    )
+    assert started.returncode == 0, started.stderr

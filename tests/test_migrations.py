@@ -124,3 +124,51 @@ def test_first_release_rows_survive_the_move_to_core():
     names = set(new.get_model("auth", "Group").objects.values_list("name", flat=True))
     assert names == {f"organization:{practice.pk}", f"organization:{centre.pk}"}
     assert isinstance(event.subject_id, uuid.UUID)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_memberships_of_roles_that_do_not_treat_end_with_their_history_kept():
+    """A privacy officer put on a care team before minimum necessary leaves it;
+    their organization keeps its access where a clinician of it is on the team,
+    and loses it where they were its only member."""
+    old = migrate([("records", "0003_name_groups_by_organization_id")])
+    Group = old.get_model("auth", "Group")
+    Permission = old.get_model("auth", "Permission")
+    Organization = old.get_model("records", "Organization")
+    Provider = old.get_model("records", "Provider")
+    Client = old.get_model("records", "Client")
+    Membership = old.get_model("records", "CareTeamMembership")
+    Grant = old.get_model("records", "ClientGroupObjectPermission")
+    access = Permission.objects.get(codename="access_client")
+
+    def organization(name):
+        return Organization.objects.create(
+            name=name, sector="hospital", group=Group.objects.create(name=f"g:{name}")
+        )
+
+    hospital, clinic = organization("St. Mary's"), organization("Downtown")
+    doctor = Provider.objects.create(username="dr_nguyen", organization=hospital, role="clinician")
+    officer = Provider.objects.create(
+        username="privacy_hill", organization=hospital, role="privacy_officer"
+    )
+    admin = Provider.objects.create(username="admin_dt", organization=clinic, role="org_admin")
+    marcus = Client.objects.create(
+        given_name="Marcus", family_name="Brown", birth_date=datetime.date(1985, 9, 2)
+    )
+    for provider in (doctor, officer, admin):
+        Membership.objects.create(
+            client=marcus, provider=provider, organization_id=provider.organization_id
+        )
+    for org in (hospital, clinic):
+        Grant.objects.create(group=org.group, permission=access, content_object=marcus)
+
+    new = migrate([("records", "0004_end_memberships_of_roles_that_do_not_treat")])
+    Membership = new.get_model("records", "CareTeamMembership")
+    Grant = new.get_model("records", "ClientGroupObjectPermission")
+    active = set(
+        Membership.objects.filter(ended_at__isnull=True).values_list("provider_id", flat=True)
+    )
+    assert active == {doctor.pk}
+    assert Membership.objects.count() == 3  # history kept
+    assert set(Grant.objects.values_list("group_id", flat=True)) == {hospital.group_id}
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -383,7 +383,8 @@ def test_privacy_officer_reads_the_access_log_with_emergency_marked(
     response = client.get(f"/clients/{ana_record.pk}/access-log/")
     html = html_of(response)
     assert response.status_code == 200
-    assert "Jo Martin" in html and "<code>client.read</code>" in html
+    # In plain words, not codes.
+    assert "Jo Martin" in html and '<td data-label="What">Read the record</td>' in html
     assert 'class="emergency-row"' in html
     assert AccessEvent.objects.filter(
         action="access_log.read", channel="web", actor=privacy_pat

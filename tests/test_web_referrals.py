@@ -91,6 +91,8 @@ def test_the_closed_loop_in_the_browser_pages(
                 "complete-title": REPORT_TITLE,
                 "complete-category": "mental_health",
                 "complete-body": "Seen for intake. Weekly CBT from next week.",
+                # The appointment is still ahead: completing now is confirmed.
+                "complete-before_appointment": "on",
             },
         )
     assert response.status_code == 302

@@ -3,6 +3,11 @@
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
+from django.utils import dateformat, timezone
+
+from core.audit import Channel
+from core.audit import action_label as _action_label
+from core.permissions import treats_clients
 
 register = template.Library()
 
@@ -42,3 +47,35 @@ def idle_logout_seconds() -> int:
 @register.simple_tag
 def idle_logout_minutes() -> int:
     return int(settings.SESSION_COOKIE_AGE) // 60
+
+
+@register.filter
+def treats(user: object) -> bool:
+    """Whether the account's role treats clients (minimum necessary): pages
+    offer intake, entries and emergency access only to those roles."""
+    return treats_clients(user)
+
+
+@register.filter
+def short_day(moment: object) -> str:
+    """'2 Dec' this year, '2 Dec 2024' before: how the care team says when."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)  # type: ignore[arg-type]
+    pattern = "j M" if local.year == timezone.localtime().year else "j M Y"
+    return dateformat.format(local, pattern)
+
+
+@register.filter
+def action_label(value: str) -> str:
+    """An access event's action in plain words."""
+    return _action_label(value)
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    """Which face an access came through, in words ("web pages", "REST API")."""
+    try:
+        return Channel(value).label
+    except ValueError:
+        return value or "—"

@@ -1,21 +1,147 @@
-// CareLink: small behaviours that do not need a framework.
+// CareLink: small behaviours that do not need a framework. No inline script
+// anywhere (a Content-Security-Policy without 'unsafe-inline' is the rule):
+// pages carry data attributes, this file reads them.
 (function () {
   "use strict";
 
-  // Idle logoff. The server ends the session N seconds after the last request;
-  // this only makes the screen follow, so record content does not stay on an
-  // unattended display. Reloading lands on the sign-in page.
-  var seconds = parseInt(document.body.dataset.idleLogoutSeconds || "", 10);
+  var body = document.body;
+  var account = body.dataset.account || "";
+
+  // --- idle logoff, with a warning one minute before -------------------------------
+  // The server ends the session N seconds after the last request; this makes the
+  // screen follow, so record content does not stay on an unattended display, and
+  // offers to stay signed in (a request to the server extends the session).
+  var seconds = parseInt(body.dataset.idleLogoutSeconds || "", 10);
+  var warning = document.getElementById("session-warning");
   if (seconds > 0) {
-    var timer = null;
+    var lead = Math.min(60, Math.floor(seconds / 2));
+    var warnTimer = null, logoutTimer = null, countdown = null;
+    var hideWarning = function () {
+      if (countdown) { window.clearInterval(countdown); countdown = null; }
+      if (warning) { warning.hidden = true; }
+    };
+    var showWarning = function () {
+      if (!warning) { return; }
+      var left = lead;
+      var counter = warning.querySelector("[data-countdown]");
+      if (counter) { counter.textContent = String(left); }
+      warning.hidden = false;
+      var button = warning.querySelector("[data-stay-signed-in]");
+      if (button) { button.focus(); }
+      countdown = window.setInterval(function () {
+        left = Math.max(0, left - 1);
+        if (counter) { counter.textContent = String(left); }
+      }, 1000);
+    };
     var arm = function () {
-      if (timer) { window.clearTimeout(timer); }
-      timer = window.setTimeout(function () { window.location.reload(); }, (seconds + 5) * 1000);
+      if (warnTimer) { window.clearTimeout(warnTimer); }
+      if (logoutTimer) { window.clearTimeout(logoutTimer); }
+      hideWarning();
+      warnTimer = window.setTimeout(showWarning, (seconds - lead) * 1000);
+      // Reloading lands on the sign-in page (whatever was typed is kept, below).
+      logoutTimer = window.setTimeout(function () { window.location.reload(); }, (seconds + 5) * 1000);
     };
     arm();
     // Every htmx request reaches the server and so extends the session.
     document.addEventListener("htmx:after:request", arm);
+    if (warning) {
+      warning.addEventListener("click", function (event) {
+        if (!event.target.closest("[data-stay-signed-in]")) { return; }
+        fetch(body.dataset.keepaliveUrl, {
+          credentials: "same-origin",
+          headers: { "Accept": "application/json" },
+        }).then(function (response) {
+          var json = (response.headers.get("Content-Type") || "").indexOf("json") !== -1;
+          if (response.ok && json && !response.redirected) { arm(); } else { window.location.reload(); }
+        }, function () { window.location.reload(); });
+      });
+    }
   }
+
+  // --- what was typed survives an expired session -------------------------------------
+  // A note or report typed when the session ran out is kept in this tab's
+  // sessionStorage (gone when the tab closes: clinical text must not outlive it
+  // on a shared computer), restored after signing in again, and cleared on a
+  // successful submit and on sign-out. Only forms marked data-keep-draft.
+  var PREFIX = "carelink-draft:";
+  var store = null;
+  try { store = window.sessionStorage; } catch (error) { store = null; }
+  var draftKey = function (form) { return PREFIX + form.getAttribute("action"); };
+  var fieldsOf = function (form) {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && field.name !== "csrfmiddlewaretoken" &&
+        (field.tagName === "TEXTAREA" || field.tagName === "SELECT" ||
+         (field.tagName === "INPUT" && /^(text|datetime-local|date|search)$/.test(field.type)));
+    });
+  };
+  var read = function (key) {
+    try { return JSON.parse(store.getItem(key) || "null"); } catch (error) { return null; }
+  };
+  var eachDraftKey = function (callback) {
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(PREFIX) === 0) { callback(key); }
+    }
+  };
+  if (store) {
+    if (account) {
+      eachDraftKey(function (key) {
+        var draft = read(key);
+        // Another account's text is never shown; a submit that succeeded is done.
+        if (!draft || draft.account !== account ||
+            (draft.submitted && document.querySelector(".message-success"))) {
+          store.removeItem(key);
+        }
+      });
+    }
+    var forms = document.querySelectorAll("form[data-keep-draft]");
+    Array.prototype.forEach.call(forms, function (form) {
+      var key = draftKey(form);
+      var save = function (submitted) {
+        var values = {};
+        fieldsOf(form).forEach(function (field) { values[field.name] = field.value; });
+        store.setItem(key, JSON.stringify({ account: account, submitted: submitted, values: values }));
+      };
+      form.addEventListener("input", function () { save(false); });
+      form.addEventListener("change", function () { save(false); });
+      form.addEventListener("submit", function () { save(true); });
+      var draft = read(key);
+      if (!draft || draft.account !== account) { return; }
+      var restored = false;
+      fieldsOf(form).forEach(function (field) {
+        var value = draft.values[field.name];
+        if (typeof value === "string" && value !== "" && value !== field.value) {
+          field.value = value;
+          restored = true;
+        }
+      });
+      if (!restored) { return; }
+      var details = form.closest("details");
+      if (details) { details.open = true; }
+      var notice = document.createElement("p");
+      notice.className = "notice draft-restored";
+      notice.setAttribute("role", "status");
+      notice.textContent = "Restored what you typed before you were signed out. Check it, then send it again.";
+      form.insertBefore(notice, form.firstChild);
+    });
+    // Signing out clears every draft of this tab.
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-sign-out]"), function (form) {
+      form.addEventListener("submit", function () { eachDraftKey(function (key) { store.removeItem(key); }); });
+    });
+  }
+
+  // --- print: folded text is printed whole ----------------------------------------------
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details.entry-fold"), function (details) {
+      if (!details.open) { details.open = true; details.dataset.openedForPrint = "1"; }
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-opened-for-print]"), function (details) {
+      details.open = false;
+      delete details.dataset.openedForPrint;
+    });
+  });
 
   // Confirm destructive or exceptional actions (revoke consent, break the glass).
   document.addEventListener("submit", function (event) {

@@ -66,6 +66,8 @@ def test_readme_walk_through_anas_story(new_page, demo):
     hana.get_by_label("Report title").fill(REPORT_TITLE)
     hana.get_by_label("Intake report").fill("Eligible for a supported flat; move-in in May.")
     hana.get_by_label("Category").select_option("housing")
+    # The appointment is still ahead: the page asks to confirm completing now.
+    hana.get_by_label("The appointment has not taken place yet").check()
     hana.get_by_role("button", name="File report and complete").click()
     expect(hana.locator("#referral-status")).to_have_text("Completed")
     # Housing sees housing, not Ana's mental-health or substance-use notes.
@@ -108,4 +110,4 @@ def test_readme_walk_through_anas_story(new_page, demo):
     pat.goto(f"{base}/clients/{ana.pk}/access-log/")
     log = pat.get_by_role("table")
     expect(log).to_contain_text("Hana Ito")
-    expect(log).to_contain_text("referral.complete")
+    expect(log).to_contain_text("Completed a referral")  # in words, not codes

@@ -142,7 +142,7 @@ def test_ana_referral_loop(new_page, story):
     lee.get_by_role("link", name="Clients").click()
     expect(lee.locator("#client-results")).to_contain_text("Tran, Leo")
     # Live search (htmx): the results narrow as one types, without submitting.
-    lee.get_by_label("Search by name or health card number").fill("silva")
+    lee.get_by_label("Search by name, birth date").fill("silva")
     expect(lee.locator("#client-results")).not_to_contain_text("Tran, Leo")
     expect(lee).to_have_url(re.compile(r"/clients/\?q=silva$"))
     lee.get_by_role("link", name="Silva, Ana").click()
@@ -197,6 +197,8 @@ def test_ana_referral_loop(new_page, story):
     kim.get_by_label("Intake report").fill(
         "Met Ana. Moderate depression. Weekly CBT for 12 weeks; review medication with GP."
     )
+    # The appointment is still ahead: the page asks to confirm completing now.
+    kim.get_by_label("The appointment has not taken place yet").check()
     kim.get_by_role("button", name="File report and complete").click()
     expect(kim.locator("#referral-status")).to_have_text("Completed")
     assert Entry.objects.get(title=REPORT_TITLE).kind == "intake_report"
@@ -219,7 +221,10 @@ def test_ana_referral_loop(new_page, story):
     expect(inbox.locator("li").filter(has_text="accepted the referral")).to_contain_text("Read")
     expect(lee.get_by_role("heading", name="Dashboard")).to_have_count(1)
     lee.goto(f"{base}/referrals/{referral.pk}/")
-    expect(lee.get_by_text("6 days", exact=True)).to_be_visible()
+    # The wait says what it measures: the appointment is six days ahead of now
+    # (the contract's wait_days, 6, counts from sending to the appointment).
+    expect(lee.locator("#referral-wait")).to_have_text(re.compile(r"^Appointment in [56] days$"))
+    expect(lee.locator("#shared-categories")).to_be_visible()
     screenshot(lee, "referral")
     lee.goto(f"{base}/clients/")
     assert_accessible(lee, "client search")
@@ -265,9 +270,11 @@ def test_ana_referral_loop(new_page, story):
     pat.get_by_role("link", name="Access log").click()
     log = pat.get_by_role("table")
     expect(log).to_contain_text("Jo Martin")
-    expect(log).to_contain_text("client.read")
-    expect(log).to_contain_text("referral.complete")
-    expect(log).to_contain_text("emergency_access.grant")
+    # In plain words, not codes.
+    expect(log).to_contain_text("Read the record")
+    expect(log).to_contain_text("Completed a referral")
+    expect(log).to_contain_text("Broke the glass")
+    expect(log).not_to_contain_text("emergency_access.grant")
     expect(pat.locator("tr.emergency-row").first).to_contain_text("Jo Martin")
     assert_accessible(pat, "access log")
     screenshot(pat, "access-log")

@@ -415,7 +415,7 @@ class Command(BaseCommand):
             health_card_number="7781 442 019",
             phone="416-555-0199",
         )
-        self.join(marcus, "privacy_stmarys", "cm_alex", "dr_cho", "housing_sam")
+        self.join(marcus, "cm_alex", "dr_cho", "housing_sam")
         consent_services.apply_consent_policy(
             provider=self.people["cm_alex"], client=marcus, policy=policy
         )

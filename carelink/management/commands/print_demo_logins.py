@@ -9,8 +9,16 @@ from carelink.management.commands.load_demo import DEMO_PASSWORD, PROVIDERS
 class Command(BaseCommand):
     help = "Print the demo logins."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--served-at",
+            default=None,
+            help="The address the server actually listens on (make demo passes its PORT); "
+            "by default CARELINK_BASE_URL.",
+        )
+
     def handle(self, *args, **options) -> None:
-        base = settings.CARELINK_BASE_URL.rstrip("/")
+        base = (options["served_at"] or settings.CARELINK_BASE_URL).rstrip("/")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"CareLink demo — {base}/"))
         self.stdout.write(f"Every demo login has the password: {DEMO_PASSWORD}")
