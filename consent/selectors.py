@@ -21,7 +21,7 @@ from consent.models import (
     EmergencyAccess,
 )
 from core.models import AccessEvent
-from core.permissions import is_provider
+from core.permissions import entry_readers_q, is_provider, may_read_entries
 from records.models import (
     ACCESS_CLIENT_PERMISSION,
     Client,
@@ -66,43 +66,68 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
     return clients.order_by("family_name", "given_name", "id")
 
 
-def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
-    """Rule 4: the provider (only them) holds an unexpired emergency access."""
+def _emergency_held(now: datetime, *, client: Any, provider: Any) -> Exists:
+    """Rule 4's condition, from either side (values or `OuterRef`s, as in
+    `_directive_covers`): the provider — only them — holds an unexpired
+    emergency access on the client."""
     return Exists(
         EmergencyAccess.objects.filter(
-            client_id=OuterRef(client_ref),
-            provider_id=provider.pk,
+            client_id=client,
+            provider_id=provider,
             granted_at__lte=now,
             expires_at__gt=now,
         )
     )
 
 
-def _directive_covers(effect: str, provider: Provider, now: datetime) -> Exists:
-    """An active directive of the entry's client, of this effect, covering
-    (the provider's organization or its sector, the entry's category)."""
-    organization = provider.organization
+def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
+    """Rule 4: the provider (only them) holds an unexpired emergency access."""
+    return _emergency_held(now, client=OuterRef(client_ref), provider=provider.pk)
+
+
+def _directive_covers(
+    effect: str,
+    now: datetime,
+    *,
+    client: Any,
+    category: Any,
+    organization: Any,
+    sector: Any,
+) -> Exists:
+    """An active directive of this effect, of the client, covering (the
+    organization or its sector, the category).
+
+    The one statement of rule 3's "covers", read from either side: each of
+    `client`, `category`, `organization` and `sector` is a value or an
+    `OuterRef` — the entry's when the provider is fixed (`consented_entry_q`),
+    the provider's when the entry is (`providers_who_may_see`)."""
     return Exists(
         ConsentDirectiveCategory.objects.filter(
-            directive__client_id=OuterRef("client_id"),
-            category=OuterRef("category"),
+            directive__client_id=client,
+            category=category,
             directive__effect=effect,
             directive__revoked_at__isnull=True,
             directive__valid_from__lte=now,
         )
         .filter(Q(directive__expires_at__isnull=True) | Q(directive__expires_at__gt=now))
         .filter(
-            Q(directive__grantee_organization_id=organization.pk)
-            | Q(directive__grantee_sector=organization.sector)
+            Q(directive__grantee_organization_id=organization) | Q(directive__grantee_sector=sector)
         )
     )
 
 
 def consented_entry_q(provider: Provider, now: datetime) -> Q:
     """Rules 2 and 3: own organization's entries, or permitted and not denied."""
+    organization = provider.organization
+    covers = {
+        "client": OuterRef("client_id"),
+        "category": OuterRef("category"),
+        "organization": organization.pk,
+        "sector": organization.sector,
+    }
     return Q(organization_id=provider.organization_id) | (
-        _directive_covers(Effect.PERMIT, provider, now)
-        & ~_directive_covers(Effect.DENY, provider, now)
+        _directive_covers(Effect.PERMIT, now, **covers)
+        & ~_directive_covers(Effect.DENY, now, **covers)
     )
 
 
@@ -111,12 +136,54 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
 
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
-    `visible_entries_anywhere`.
+    `visible_entries_anywhere`. Roles that do not read the record
+    (`core.permissions.may_read_entries`) see no entry at all.
     """
     now = now or timezone.now()
-    if not is_provider(provider):
+    if not may_read_entries(provider):
         return Q(pk__in=[])
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
+
+
+def providers_who_may_see(
+    entry: Entry, providers: QuerySet[Provider], now: datetime | None = None
+) -> QuerySet[Provider]:
+    """Which of `providers` may see `entry` now (rules 1–4): the engine read
+    from the entry's side, one query for any number of providers.
+
+    The same conditions as `visible_clients` and `entry_visibility_q`, from
+    the same definitions (`_directive_covers`, `_emergency_held`), with the
+    provider as the free side: their organization holds the client's
+    care-team permission (rule 1); it wrote the entry (rule 2), or a permit
+    covers its organization or sector for the entry's category and no deny
+    does (rule 3); or the provider holds an emergency access (rule 4).
+    The property test holds it to the reference rules beside the others.
+    """
+    now = now or timezone.now()
+    care_team_organization = Exists(
+        ClientGroupObjectPermission.objects.filter(
+            group__organization__id=OuterRef("organization_id"),
+            content_object_id=entry.client_id,
+            permission__codename=_CODENAME,
+            permission__content_type__app_label=_APP_LABEL,
+        )
+    )
+    covers = {
+        "client": entry.client_id,
+        "category": entry.category,
+        "organization": OuterRef("organization_id"),
+        "sector": OuterRef("organization__sector"),
+    }
+    consented = Q(organization_id=entry.organization_id) | (
+        _directive_covers(Effect.PERMIT, now, **covers)
+        & ~_directive_covers(Effect.DENY, now, **covers)
+    )
+    emergency = _emergency_held(now, client=entry.client_id, provider=OuterRef("pk"))
+    return (
+        providers.filter(entry_readers_q())
+        .filter(care_team_organization)
+        .filter(consented | Q(emergency))
+    )
 
 
 def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
@@ -136,16 +203,19 @@ def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
     )
 
 
-def withheld_count(provider: Provider, client: Client) -> int:
+def withheld_count(provider: Provider, client: Client, among: Q | None = None) -> int:
     """Rule 5: how many of the client's entries rule 3 hides from the provider.
 
     Counted from the same filter as `visible_entries`, over all the client's
-    entries whatever filter the request applies.
+    entries whatever filter the request applies — or, for a list of one kind
+    of entry (assessments), over all the client's entries of that kind
+    (`among`, a filter on Entry).
     """
     visible = entry_visibility_q(provider)
-    return Entry.objects.filter(client=client).aggregate(withheld=Count("pk", filter=~visible))[
-        "withheld"
-    ]
+    entries = Entry.objects.filter(client=client)
+    if among is not None:
+        entries = entries.filter(among)
+    return entries.aggregate(withheld=Count("pk", filter=~visible))["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:

@@ -10,11 +10,16 @@ stand on the ground floor and every floor may ask them.
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from core.vocabulary import Role
 
 # Who triages an organization's incoming referrals.
 TRIAGE_ROLES = frozenset({Role.INTAKE_WORKER, Role.CARE_COORDINATOR})
+# Who may read the record's entries (and so assessments and the registry):
+# every role of a provider, for now. The minimum-necessary rule narrows this
+# set, in this one place, for the per-account and the set-based forms alike.
+ENTRY_READING_ROLES = frozenset(Role)
 
 
 class Side(models.TextChoices):
@@ -41,6 +46,17 @@ def is_provider(user: Any) -> bool:
 def is_system_admin(user: Any) -> bool:
     """A superuser: manages organizations and accounts, sees no client's record."""
     return bool(getattr(user, "is_authenticated", False) and user.is_superuser)
+
+
+def may_read_entries(user: Any) -> bool:
+    """A provider whose role reads the record: entries, assessments, the registry."""
+    return is_provider(user) and user.role in ENTRY_READING_ROLES
+
+
+def entry_readers_q() -> Q:
+    """`may_read_entries` as a filter on accounts, for set-based reads (who of a
+    care team may see an entry)."""
+    return Q(organization__isnull=False, client__isnull=True, role__in=ENTRY_READING_ROLES)
 
 
 def may_edit_policies(user: Any) -> bool:
