@@ -196,10 +196,11 @@ def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
     )
 
 
-def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
-    """Entries the provider may see now, of any client they may see."""
+def visible_entries_anywhere(provider: Provider, now: datetime | None = None) -> QuerySet[Entry]:
+    """Entries the provider may see now (or at `now`, for a read that also
+    measures time from it), of any client they may see."""
     return Entry.objects.filter(client__in=visible_clients(provider)).filter(
-        entry_visibility_q(provider)
+        entry_visibility_q(provider, now)
     )
 
 
