@@ -1,6 +1,6 @@
 """URLs of the web pages (the API lives under /api/v1/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from consent import views as consent_views
 from inbox import views as inbox_views
@@ -60,4 +60,5 @@ urlpatterns = [
         name="consent-policy-edit",
     ),
     path("providers/", records_views.provider_list, name="provider-list"),
+    path("", include("measures.web_urls")),
 ]

@@ -6,4 +6,4 @@ class MeasuresConfig(AppConfig):
     verbose_name = "Measures"
 
     def ready(self) -> None:
-        from measures import events  # noqa: F401 - registers the kind
+        from measures import events, panels  # noqa: F401 - registers the kind and panels

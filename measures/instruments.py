@@ -144,16 +144,27 @@ class Instrument:
         return f"{self.name}: score {score} of {self.max_score}, {band.label.lower()}"
 
     def summary_of(self, answers: list[int]) -> str:
-        """The entry's text: every item with its answer, as the record keeps it."""
-        lines = [self.question]
-        for number, (item, value) in enumerate(zip(self.items, answers, strict=True), start=1):
-            lines.append(f"{number}. {item.text}: {self.answer_label(value)} ({value})")
+        """The entry's text: the total, then each item answered above the
+        lowest answer (the rest in one line), as a reader of the record wants it."""
         score = self.score(answers)
-        lines.append(f"Total score {score} of {self.max_score}: {self.band_of(score).label}.")
+        lines = [f"Total score {score} of {self.max_score}: {self.band_of(score).label.lower()}."]
         if self.raises_safety_alert(answers):
             lines.append(
                 f"Safety: item {self.safety_item} was answered above 0. Follow your "
                 "organization's suicide-risk protocol."
+            )
+        lines.append(self.question)
+        rest = []
+        for number, (item, value) in enumerate(zip(self.items, answers, strict=True), start=1):
+            if value > self.lowest_answer:
+                lines.append(f"{number}. {item.text}: {self.answer_label(value)} ({value})")
+            else:
+                rest.append(str(number))
+        if rest:
+            label = self.answer_label(self.lowest_answer)
+            lines.append(
+                f"{label} ({self.lowest_answer}): item{'s' if len(rest) > 1 else ''} "
+                f"{', '.join(rest)}."
             )
         return "\n".join(lines)
 

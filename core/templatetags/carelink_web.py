@@ -4,6 +4,8 @@ from django import template
 from django.conf import settings
 from django.templatetags.static import static
 
+from core.permissions import may_read_entries
+
 register = template.Library()
 
 
@@ -31,6 +33,12 @@ def label_of(value: str, choices: object) -> str:
 def plural_entries(count: int) -> str:
     """'1 entry is' / '3 entries are': the withheld notice reads as a sentence."""
     return "1 entry is" if count == 1 else f"{count} entries are"
+
+
+@register.filter
+def reads_entries(user: object) -> bool:
+    """Whether the account's role reads the record (`core.permissions.may_read_entries`)."""
+    return may_read_entries(user)
 
 
 @register.simple_tag
