@@ -211,3 +211,62 @@ def test_registry_walks_who_is_not_improving_first(new_page, story):
     no_sideways_scroll(kim)
     assert_accessible(kim, "registry at 390 px")
     screenshot(kim, "registry-phone")
+
+
+def test_closing_walk_on_the_demo(new_page, live_server):
+    """`make demo`'s data: Dr. Lee records a PHQ-9 for Ana with item 9 answered
+    "Several days"; the centre's intake worker gets the alert and sees the
+    banner; her employment counsellor only hears that an entry was added; the
+    centre's registry puts who is not improving first."""
+    from django.core.management import call_command
+
+    from carelink.management.commands.load_demo import DEMO_PASSWORD
+    from records.models import Client
+
+    call_command("load_demo", stdout=open("/dev/null", "w"))
+    base = live_server.url
+    ana = Client.objects.get(given_name="Ana")
+
+    def demo_sign_in(username: str) -> Page:
+        page = new_page()
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        return page
+
+    lee = demo_sign_in("dr_lee")
+    lee.goto(f"{base}/clients/{ana.pk}/assessments/new/?instrument=phq9")
+    for number, label in enumerate(
+        ["Several days", "Several days", "More than half the days", "Several days"]
+        + ["Not at all"] * 4
+        + ["Several days"],
+        start=1,
+    ):
+        lee.locator("fieldset").nth(number - 1).get_by_label(label, exact=True).check()
+    lee.get_by_role("button", name="Save PHQ-9").click()
+    expect(lee.get_by_role("status")).to_contain_text("score 6 of 27, mild")
+
+    kim = demo_sign_in("intake_kim")
+    expect(kim.locator("#dashboard-inbox")).to_contain_text("Safety alert: PHQ-9 item 9")
+    kim.goto(f"{base}/clients/{ana.pk}/")
+    expect(kim.locator("#safety-alert")).to_contain_text("Several days")
+
+    jo = demo_sign_in("emp_jo")
+    expect(jo.locator("#dashboard-inbox")).to_contain_text("New entry — content withheld.")
+    jo.goto(f"{base}/clients/{ana.pk}/")
+    assert jo.locator("#safety-alert").count() == 0
+    assert "PHQ-9" not in jo.locator("body").inner_text()
+
+    coordinator = demo_sign_in("coord_rivera")
+    coordinator.goto(f"{base}/registry/?instrument=phq9")
+    rows = coordinator.locator("#registry tbody tr")
+    expect(rows.first).to_contain_text("Not improving")
+    for status in ("not_improving", "no_follow_up", "in_treatment", "response", "remission"):
+        assert int(coordinator.locator(f"#summary-{status}").inner_text()) >= 1
+    screenshot(coordinator, "registry-demo")
+    coordinator.goto(f"{base}/clients/{Client.objects.get(given_name='Sofia').pk}/")
+    expect(coordinator.locator("#safety-alert")).to_be_visible()
+    assert_accessible(coordinator, "client page with a safety alert (demo)")
+    screenshot(coordinator, "client-safety-demo")
