@@ -22,9 +22,10 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    RowRange,
     Window,
 )
-from django.db.models.functions import FirstValue, RowNumber
+from django.db.models.functions import FirstValue, LastValue, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -224,13 +225,15 @@ def registry(
         LIMIT %s OFFSET %s
     """
     with connection.cursor() as cursor:
-        cursor.execute(page_sql, params + page_params)
+        cursor.execute(_without_jit() + page_sql, params + page_params)
         fetched = cursor.fetchall()
         if fetched:
             first = fetched[0]
             summary = {each.value: int(first[9 + n]) for n, each in enumerate(STATUS_ORDER)}
         else:
-            cursor.execute(f"{sql} SELECT status, COUNT(*) FROM latest GROUP BY status", params)
+            cursor.execute(
+                f"{_without_jit()}{sql} SELECT status, COUNT(*) FROM latest GROUP BY status", params
+            )
             counted = dict(cursor.fetchall())
             summary = {each.value: int(counted.get(each.value, 0)) for each in STATUS_ORDER}
     rows = [
@@ -264,6 +267,15 @@ def registry(
     return RegistryPage(rows=rows, summary=summary, total=total)
 
 
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost;
+# for this one (a consent check per visible assessment) the estimate can cross
+# it, and compiling then took ~490 ms of a ~150 ms query (docs/performance.md).
+# SET LOCAL in the same round trip: it lasts for this statement batch (its
+# implicit transaction) or, inside a transaction, until its end — never beyond.
+def _without_jit() -> str:
+    return "SET LOCAL jit = off; " if connection.vendor == "postgresql" else ""
+
+
 # "No limit" in a LIMIT both databases accept (PostgreSQL refuses -1, SQLite NULL).
 _NO_LIMIT = 2**62
 
@@ -272,42 +284,46 @@ def _registry_sql(provider: Provider, instrument: Instrument, now: datetime) -> 
     """The registry's common part: `WITH ranked AS (…), latest AS (…)`.
 
     `ranked` is the consent engine's own queryset of visible entries, joined to
-    their assessments of the instrument, with each client's baseline (first
-    value in time), count and recency (window functions) — compiled by the
-    ORM, so the consent filter is the engine's and no copy of it. `latest`
-    keeps each client's most recent row and decides its status, the first
-    that applies, as a CASE over plain column comparisons (so it reads the
-    same on PostgreSQL and SQLite; the 56-day mark is computed by the ORM).
+    their assessments of the instrument, with each client's baseline and latest
+    (first and last value in time), count and position (window functions over
+    one ordering, so one sort) — compiled by the ORM, so the consent filter is
+    the engine's and no copy of it. `latest` keeps one row per client and
+    decides its status, the first that applies, as a CASE over plain column
+    comparisons (so it reads the same on PostgreSQL and SQLite; the 56-day mark
+    is computed by the ORM).
 
     Raw SQL from here on because the ORM cannot put a window over the rows a
     window filter kept (the summary beside the page)."""
     in_time = [F("assessment__administered_at").asc(), F("created_at").asc(), F("id").asc()]
-    latest_first = [F("assessment__administered_at").desc(), F("created_at").desc(), F("id").desc()]
-    per_client = [F("client_id")]
+
+    def per_client(expression: Any) -> Window:
+        # One window definition for all of them, over the client's whole series:
+        # the database sorts the visible assessments once.
+        return Window(
+            expression,
+            partition_by=[F("client_id")],
+            order_by=in_time,
+            frame=RowRange(start=None, end=None),
+        )
+
     ranked = (
         visible_entries_anywhere(provider, now)
         .filter(assessment__instrument=instrument.code)
         .annotate(
-            baseline_score=Window(
-                FirstValue("assessment__score"), partition_by=per_client, order_by=in_time
-            ),
-            baseline_at=Window(
-                FirstValue("assessment__administered_at"), partition_by=per_client, order_by=in_time
-            ),
-            not_improving_from=Window(
+            baseline_score=per_client(FirstValue("assessment__score")),
+            baseline_at=per_client(FirstValue("assessment__administered_at")),
+            not_improving_from=per_client(
                 FirstValue(
                     ExpressionWrapper(
                         F("assessment__administered_at") + NOT_IMPROVING_AFTER,
                         output_field=DateTimeField(),
                     )
-                ),
-                partition_by=per_client,
-                order_by=in_time,
+                )
             ),
-            n=Window(Count("id"), partition_by=per_client),
-            recency=Window(RowNumber(), partition_by=per_client, order_by=latest_first),
-            latest_score=F("assessment__score"),
-            latest_at=F("assessment__administered_at"),
+            latest_score=per_client(LastValue("assessment__score")),
+            latest_at=per_client(LastValue("assessment__administered_at")),
+            n=per_client(Count("id")),
+            position=per_client(RowNumber()),
         )
         .order_by()
         .values(
@@ -316,7 +332,7 @@ def _registry_sql(provider: Provider, instrument: Instrument, now: datetime) -> 
             "baseline_at",
             "not_improving_from",
             "n",
-            "recency",
+            "position",
             "latest_score",
             "latest_at",
         )
@@ -334,7 +350,7 @@ def _registry_sql(provider: Provider, instrument: Instrument, now: datetime) -> 
                     WHEN latest_at >= not_improving_from THEN '{s.NOT_IMPROVING.value}'
                     ELSE '{s.IN_TREATMENT.value}'
                 END AS status
-            FROM ranked WHERE recency = 1
+            FROM ranked WHERE position = 1
         )
     """
     return sql, [*inner_params, instrument.remission_below, _db_datetime(now - FOLLOW_UP_WITHIN)]
