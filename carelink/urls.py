@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("records.urls")),
     path("", include("consent.urls")),
     path("", include("referrals.urls")),
+    path("", include("measures.urls")),
     path("", include("inbox.urls")),
 ]
 

@@ -1,6 +1,6 @@
 """URLs of the web pages (the API lives under /api/v1/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from consent import views as consent_views
 from core.pages import session_keepalive
@@ -95,4 +95,5 @@ urlpatterns = [
     ),
     path("providers/", records_views.provider_list, name="provider-list"),
     path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
+    path("", include("measures.web_urls")),
 ]

@@ -11,7 +11,8 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.contrib.auth.models import Permission
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consent.models import (
@@ -23,12 +24,14 @@ from consent.models import (
     EmergencyAccessReview,
 )
 from core.models import AccessEvent
-from core.permissions import is_provider, may_read_entries
+from core.permissions import entry_readers_q, is_provider, may_read_entries
+from core.vocabulary import Category
 from records.models import (
     ACCESS_CLIENT_PERMISSION,
     Client,
     ClientGroupObjectPermission,
     Entry,
+    Organization,
     Provider,
     normalize_health_card,
 )
@@ -47,10 +50,20 @@ def visible_clients(provider: Provider) -> QuerySet[Client]:
     """
     if not is_provider(provider):
         return Client.objects.none()
+    # The organization's group and the permission compared by id, each a scalar
+    # subquery of this same statement, rather than joined through: so the
+    # database can estimate how many clients a caseload holds. Joined, it
+    # guessed 9 of 5,000 and chose row-by-row loops for caseload-wide reads
+    # such as the registry (docs/performance.md). The same rows either way.
     granted = ClientGroupObjectPermission.objects.filter(
-        group__organization__id=provider.organization_id,
-        permission__codename=_CODENAME,
-        permission__content_type__app_label=_APP_LABEL,
+        group_id=Subquery(
+            Organization.objects.filter(pk=provider.organization_id).values("group_id")[:1]
+        ),
+        permission_id=Subquery(
+            Permission.objects.filter(
+                codename=_CODENAME, content_type__app_label=_APP_LABEL
+            ).values("pk")[:1]
+        ),
     )
     return Client.objects.filter(pk__in=granted.values("content_object_id"))
 
@@ -85,43 +98,82 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
     return clients.order_by("family_name", "given_name", "id")
 
 
-def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
-    """Rule 4: the provider (only them) holds an unexpired emergency access."""
-    return Exists(
-        EmergencyAccess.objects.filter(
-            client_id=OuterRef(client_ref),
-            provider_id=provider.pk,
-            granted_at__lte=now,
-            expires_at__gt=now,
-        )
+def _emergencies(now: datetime, *, provider: Any) -> QuerySet[EmergencyAccess]:
+    """Rule 4's rows: the unexpired emergency accesses the provider holds (a
+    value or an `OuterRef`) — only theirs, not their colleagues'."""
+    return EmergencyAccess.objects.filter(
+        provider_id=provider, granted_at__lte=now, expires_at__gt=now
     )
 
 
-def _directive_covers(effect: str, provider: Provider, now: datetime) -> Exists:
-    """An active directive of the entry's client, of this effect, covering
-    (the provider's organization or its sector, the entry's category)."""
-    organization = provider.organization
-    return Exists(
+def _emergency_held(now: datetime, *, client: Any, provider: Any) -> Exists:
+    """Rule 4's condition for one client, from either side (values or
+    `OuterRef`s, as in `_directive_covers`)."""
+    return Exists(_emergencies(now, provider=provider).filter(client_id=client))
+
+
+def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
+    """Rule 4: the provider (only them) holds an unexpired emergency access."""
+    return _emergency_held(now, client=OuterRef(client_ref), provider=provider.pk)
+
+
+def _covering(
+    effect: str, now: datetime, *, organization: Any, sector: Any
+) -> QuerySet[ConsentDirectiveCategory]:
+    """Rule 3's rows: the categories of active directives of this effect whose
+    grantee is the organization or its sector (values or `OuterRef`s).
+
+    Active = recorded, not revoked, valid_from ≤ now < expires_at (none: open).
+    The one statement of "covers"; `_directive_covers` asks it for one
+    (client, category), `_consented_across_clients_q` for every client at once."""
+    return (
         ConsentDirectiveCategory.objects.filter(
-            directive__client_id=OuterRef("client_id"),
-            category=OuterRef("category"),
             directive__effect=effect,
             directive__revoked_at__isnull=True,
             directive__valid_from__lte=now,
         )
         .filter(Q(directive__expires_at__isnull=True) | Q(directive__expires_at__gt=now))
         .filter(
-            Q(directive__grantee_organization_id=organization.pk)
-            | Q(directive__grantee_sector=organization.sector)
+            Q(directive__grantee_organization_id=organization) | Q(directive__grantee_sector=sector)
+        )
+    )
+
+
+def _directive_covers(
+    effect: str,
+    now: datetime,
+    *,
+    client: Any,
+    category: Any,
+    organization: Any,
+    sector: Any,
+) -> Exists:
+    """An active directive of this effect, of the client, covering (the
+    organization or its sector, the category).
+
+    Read from either side: each of `client`, `category`, `organization` and
+    `sector` is a value or an `OuterRef` — the entry's when the provider is
+    fixed (`consented_entry_q`), the provider's when the entry is
+    (`providers_who_may_see`)."""
+    return Exists(
+        _covering(effect, now, organization=organization, sector=sector).filter(
+            directive__client_id=client, category=category
         )
     )
 
 
 def consented_entry_q(provider: Provider, now: datetime) -> Q:
     """Rules 2 and 3: own organization's entries, or permitted and not denied."""
+    organization = provider.organization
+    covers = {
+        "client": OuterRef("client_id"),
+        "category": OuterRef("category"),
+        "organization": organization.pk,
+        "sector": organization.sector,
+    }
     return Q(organization_id=provider.organization_id) | (
-        _directive_covers(Effect.PERMIT, provider, now)
-        & ~_directive_covers(Effect.DENY, provider, now)
+        _directive_covers(Effect.PERMIT, now, **covers)
+        & ~_directive_covers(Effect.DENY, now, **covers)
     )
 
 
@@ -143,6 +195,47 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
 
 
+def providers_who_may_see(
+    entry: Entry, providers: QuerySet[Provider], now: datetime | None = None
+) -> QuerySet[Provider]:
+    """Which of `providers` may see `entry` now (rules 1–4): the engine read
+    from the entry's side, one query for any number of providers.
+
+    The same conditions as `visible_clients` and `entry_visibility_q`, from
+    the same definitions (`_directive_covers`, `_emergency_held`), with the
+    provider as the free side: their organization holds the client's
+    care-team permission (rule 1); it wrote the entry (rule 2), or a permit
+    covers its organization or sector for the entry's category and no deny
+    does (rule 3); or the provider holds an emergency access (rule 4).
+    The property test holds it to the reference rules beside the others.
+    """
+    now = now or timezone.now()
+    care_team_organization = Exists(
+        ClientGroupObjectPermission.objects.filter(
+            group__organization__id=OuterRef("organization_id"),
+            content_object_id=entry.client_id,
+            permission__codename=_CODENAME,
+            permission__content_type__app_label=_APP_LABEL,
+        )
+    )
+    covers = {
+        "client": entry.client_id,
+        "category": entry.category,
+        "organization": OuterRef("organization_id"),
+        "sector": OuterRef("organization__sector"),
+    }
+    consented = Q(organization_id=entry.organization_id) | (
+        _directive_covers(Effect.PERMIT, now, **covers)
+        & ~_directive_covers(Effect.DENY, now, **covers)
+    )
+    emergency = _emergency_held(now, client=entry.client_id, provider=OuterRef("pk"))
+    return (
+        providers.filter(entry_readers_q())
+        .filter(care_team_organization)
+        .filter(consented | Q(emergency))
+    )
+
+
 def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry]:
     """Every row of `client`'s entries the provider may see now — amended
     versions included — author and organization joined. `client` must come
@@ -162,24 +255,53 @@ def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
     return visible_entry_versions(provider, client).filter(superseded_at__isnull=True)
 
 
-def visible_entries_anywhere(provider: Provider) -> QuerySet[Entry]:
-    """Entries the provider may see now, of any client they may see (newest versions)."""
+def _consented_across_clients_q(provider: Provider, now: datetime) -> Q:
+    """Rules 2 and 3 as `consented_entry_q` decides them, in the shape for many
+    clients at once: per category, the clients whose directives permit it and
+    do not deny it, each set computed once per query (uncorrelated, so the
+    database hashes it) instead of two correlated lookups per entry."""
+    organization = provider.organization
+    grantee = {"organization": organization.pk, "sector": organization.sector}
+    permitted = _covering(Effect.PERMIT, now, **grantee)
+    denied = _covering(Effect.DENY, now, **grantee)
+    by_category = Q(pk__in=[])
+    for category in Category.values:
+        by_category |= (
+            Q(category=category)
+            & Q(client_id__in=permitted.filter(category=category).values("directive__client_id"))
+            & ~Q(client_id__in=denied.filter(category=category).values("directive__client_id"))
+        )
+    return Q(organization_id=provider.organization_id) | by_category
+
+
+def visible_entries_anywhere(provider: Provider, now: datetime | None = None) -> QuerySet[Entry]:
+    """Entries the provider may see now (or at `now`, for a read that also
+    measures time from it), newest versions, of any client they may see: rule 1, then rules
+    2–4 in their across-clients shape (the same rows as `entry_visibility_q`,
+    which the property test checks; measured in docs/performance.md)."""
+    now = now or timezone.now()
+    if not may_read_entries(provider):
+        return Entry.objects.none()
+    emergency = Q(client_id__in=_emergencies(now, provider=provider.pk).values("client_id"))
     return Entry.objects.filter(
         client__in=visible_clients(provider), superseded_at__isnull=True
-    ).filter(entry_visibility_q(provider))
+    ).filter(_consented_across_clients_q(provider, now) | emergency)
 
 
-def withheld_count(provider: Provider, client: Client) -> int:
+def withheld_count(provider: Provider, client: Client, among: Q | None = None) -> int:
     """Rule 5: how many of the client's entries rule 3 hides from the provider.
 
     Counted from the same filter as `visible_entries`, over all the client's
-    entries whatever filter the request applies; an amended entry is one entry
-    (its newest version is counted), a retracted one still exists.
+    entries whatever filter the request applies — or, for a list of one kind
+    of entry (assessments), over all the client's entries of that kind
+    (`among`, a filter on Entry). An amended entry is one entry (its newest
+    version is counted); a retracted one still exists.
     """
     visible = entry_visibility_q(provider)
-    return Entry.objects.filter(client=client, superseded_at__isnull=True).aggregate(
-        withheld=Count("pk", filter=~visible)
-    )["withheld"]
+    entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
+    if among is not None:
+        entries = entries.filter(among)
+    return entries.aggregate(withheld=Count("pk", filter=~visible))["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:

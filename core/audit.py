@@ -66,6 +66,10 @@ class Action(models.TextChoices):
     REFERRAL_COMPLETE = "referral.complete", "completed a referral"
     REFERRAL_CANCEL = "referral.cancel", "cancelled a referral"
     INBOX_LIST = "inbox.list", "listed notifications"
+    ASSESSMENT_CREATE = "assessment.create", "recorded an assessment"
+    ASSESSMENT_LIST = "assessment.list", "listed assessments"
+    ASSESSMENT_READ = "assessment.read", "read an assessment"
+    REGISTRY_READ = "registry.read", "read the registry"
     DASHBOARD_READ = "dashboard.read", "opened the dashboard"
 
 

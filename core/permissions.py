@@ -10,6 +10,7 @@ stand on the ground floor and every floor may ask them.
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from core.vocabulary import Role
 
@@ -72,6 +73,12 @@ def may_join_care_teams(user: Any) -> bool:
 
 def may_break_the_glass(user: Any) -> bool:
     return treats_clients(user)
+
+
+def entry_readers_q() -> Q:
+    """`may_read_entries` as a filter on accounts, for set-based reads (who of a
+    care team may see an entry)."""
+    return Q(organization__isnull=False, client__isnull=True, role__in=TREATING_ROLES)
 
 
 def may_edit_policies(user: Any) -> bool:

@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from consent.models import ConsentDirective, EmergencyAccess
 from core.models import AccessEvent, OutboxEvent
+from measures.models import Assessment
+from measures.services import record_assessment
 from records.models import CareTeamMembership, Client, Entry
 from records.services import create_entry
 
@@ -55,11 +57,19 @@ CLIENT_SCOPED: list[tuple[str, str, dict | None]] = [
         {"reason": "Client unconscious, need the medication history now."},
     ),
     ("clients/<str:client_id>/access-log/", "get", None),
+    ("clients/<str:client_id>/assessments/", "get", None),
+    (
+        "clients/<str:client_id>/assessments/",
+        "post",
+        {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]},
+    ),
+    ("clients/<str:client_id>/assessments/<str:assessment_id>/", "get", None),
 ]
 
 ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 AUDITED_MODELS = [
     AccessEvent,
+    Assessment,
     CareTeamMembership,
     Client,
     ConsentDirective,
@@ -126,10 +136,12 @@ def scene(ana, dr_lee, family_practice):
 
     colleague = ProviderFactory(organization=family_practice)
     entry = create_entry(client=ana, author=dr_lee, category="housing", kind="note", title="Home")
+    assessment = record_assessment(provider=dr_lee, client=ana, instrument="gad7", answers=[1] * 7)
     return {
         "client_id": str(ana.pk),
         "provider_id": str(dr_lee.pk),
         "entry_id": str(entry.pk),
+        "assessment_id": str(assessment.pk),
         "colleague_id": colleague.pk,
     }
 

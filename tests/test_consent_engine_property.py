@@ -9,8 +9,10 @@ entries, not even their own organization's, whatever emergency access row
 exists); entries of random categories authored by random organizations, some
 amended (a new version) or retracted (a tombstone) — in
 the real database through the services, and compares `visible_clients`, `visible_entries`,
-`visible_entries_anywhere` and `withheld_count` with the rules written out below
-in plain Python.
+`visible_entries_anywhere`, `withheld_count` and — from the entry's side —
+`providers_who_may_see` with the rules written out below in plain Python.
+`providers_who_may_see` decides who receives a safety alert, a path that can
+carry record content, so this test is its proof that it cannot leak.
 """
 
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 
 from consent.models import EmergencyAccess
 from consent.selectors import (
+    providers_who_may_see,
     visible_clients,
     visible_entries,
     visible_entries_anywhere,
@@ -32,6 +35,7 @@ from consent.selectors import (
 )
 from consent.services import grant_emergency_access, record_consent, revoke_consent
 from records import services as record_services
+from records.models import Provider
 
 # Few sectors and categories, so that directives, grantees and entries collide often
 # (a permit and a deny covering the same entry, a sector grant over an org grant).
@@ -346,6 +350,8 @@ def test_engine_matches_the_reference(world: World):
         with transaction.atomic():
             now = timezone.now()
             providers, client, entries, versions = build(world, now)
+            # Who may see each entry, by the reference: filled in provider by provider.
+            viewers: dict[object, set[int]] = {entry.pk: set() for entry in entries}
             for org_index, org_providers in enumerate(providers):
                 for provider_index, provider in enumerate(org_providers):
                     client_visible = visible_clients(provider).filter(pk=client.pk).exists()
@@ -375,6 +381,14 @@ def test_engine_matches_the_reference(world: World):
                     seen = visible_entry_versions(provider, client).values_list("pk", flat=True)
                     assert set(seen) == all_versions
                     assert withheld_count(provider, client) == len(entries) - len(expected)
+                    for entry_pk in expected:
+                        viewers[entry_pk].add(provider.pk)
+            # The engine from the entry's side, over every account at once (rule 1
+            # included: providers off the care team are among the candidates).
+            everyone = Provider.objects.all()
+            for entry in entries:
+                seen_by = set(providers_who_may_see(entry, everyone).values_list("pk", flat=True))
+                assert seen_by == viewers[entry.pk], entry.title
             raise Rollback
     except Rollback:
         pass

@@ -241,3 +241,14 @@ def test_client_page_shows_them_no_entry(non_reader, ana, centre_entry, client):
         client.post(f"/clients/{ana.pk}/emergency-access/", {"reason": "x" * 40}).status_code == 403
     )
     assert client.get("/clients/new/").status_code == 403
+
+
+def test_assessments_and_the_registry_are_403_for_roles_that_do_not_read(ana, privacy_pat, api_as):
+    """The measures app asks the same rule (core.permissions.may_read_entries)."""
+    api = api_as(privacy_pat)
+    url = f"/api/v1/clients/{ana.pk}/assessments/"
+    assert api.get(url).status_code == 403
+    assert (
+        api.post(url, {"instrument": "phq9", "answers": [0] * 9}, format="json").status_code == 403
+    )
+    assert api.get("/api/v1/registry/?instrument=phq9").status_code == 403

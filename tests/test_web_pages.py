@@ -60,6 +60,12 @@ CLIENT_PAGES = [
         "/clients/{id}/emergency-access/",
         {"reason": "Client unconscious in the emergency room."},
     ),
+    ("get", "/clients/{id}/assessments/new/", None),
+    (
+        "post",
+        "/clients/{id}/assessments/new/?instrument=gad7",
+        {f"item_{n}": "1" for n in range(1, 8)},
+    ),
 ]
 
 

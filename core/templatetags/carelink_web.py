@@ -7,7 +7,7 @@ from django.utils import dateformat, timezone
 
 from core.audit import Channel
 from core.audit import action_label as _action_label
-from core.permissions import treats_clients
+from core.permissions import may_read_entries, treats_clients
 
 register = template.Library()
 
@@ -36,6 +36,12 @@ def label_of(value: str, choices: object) -> str:
 def plural_entries(count: int) -> str:
     """'1 entry is' / '3 entries are': the withheld notice reads as a sentence."""
     return "1 entry is" if count == 1 else f"{count} entries are"
+
+
+@register.filter
+def reads_entries(user: object) -> bool:
+    """Whether the account's role reads the record (`core.permissions.may_read_entries`)."""
+    return may_read_entries(user)
 
 
 @register.simple_tag

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent import services as consent_services
+from measures import demo as measures_demo
 from records import services as record_services
 from records.models import Client, Organization
 from referrals import services as referral_services
@@ -236,6 +237,7 @@ class Command(BaseCommand):
         self.load_ana()
         self.load_marcus(policy)
         self.load_leo()
+        measures_demo.load(self)
 
     # --- helpers -----------------------------------------------------------------------
 
