@@ -30,7 +30,7 @@ def visible_referrals(provider: Provider) -> QuerySet[Referral]:
     organization_id = provider.organization_id
     return Referral.objects.filter(
         Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id)
-    ).select_related("client", "from_organization", "to_organization", "referred_by")
+    ).select_related("client", "from_organization", "to_organization", "service", "referred_by")
 
 
 def client_referrals(provider: Provider, client: Client) -> QuerySet[Referral]:
