@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "records",
     "consent",
     "referrals",
+    "capacity",
     "inbox",
     "carelink",
 ]

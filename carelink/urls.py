@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("records.urls")),
     path("", include("consent.urls")),
     path("", include("referrals.urls")),
+    path("", include("capacity.urls")),
     path("", include("inbox.urls")),
 ]
 
