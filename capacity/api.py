@@ -18,15 +18,14 @@ from rest_framework.views import APIView
 
 from capacity import selectors
 from capacity.rest import ExperienceSerializer, WaitSerializer
+from capacity.selectors import access_service
 from core.errors import NotAllowed
-from core.ids import parse_int_id, parse_uuid
+from core.ids import parse_int_id
 from core.permissions import may_manage_services
 from core.rest import OrganizationRef, Pagination, choice_filter, json_object
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Sector
 from records import services as record_services
 from records.models import Organization, Service
-
-NO_SERVICE = "No service found."
 
 # --- serializers -------------------------------------------------------------------------
 
@@ -104,18 +103,6 @@ def serialize_services(services: list[Service], **context: Any) -> list[dict]:
             **context,
         },
     ).data
-
-
-def access_service(service_id: Any) -> Service:
-    """Any service by id; a malformed or unknown id is the same 404."""
-    service = (
-        Service.objects.select_related("organization")
-        .filter(pk=parse_uuid(service_id, NO_SERVICE))
-        .first()
-    )
-    if service is None:
-        raise Http404(NO_SERVICE)
-    return service
 
 
 def _organization_filter(request: Request) -> int | None:

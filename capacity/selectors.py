@@ -33,8 +33,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncWeek
+from django.http import Http404
 from django.utils import timezone
 
+from core.ids import parse_uuid
 from records.models import Organization, Service
 from referrals.models import WAITING_STATUSES, Referral, ReferralStatus
 
@@ -49,6 +51,21 @@ HISTORY_WEEKS = 26
 MAX_HISTORY_WEEKS = 104
 
 _DAY = timedelta(days=1)
+NO_SERVICE = "No service found."
+
+
+def access_service(service_id: Any) -> Service:
+    """Any service by id, for every face: services are public within CareLink
+    (their figures are about queues, not clients). A malformed or unknown id
+    is the same 404."""
+    service = (
+        Service.objects.select_related("organization")
+        .filter(pk=parse_uuid(service_id, NO_SERVICE))
+        .first()
+    )
+    if service is None:
+        raise Http404(NO_SERVICE)
+    return service
 
 
 class WholeDaysBetween(Func):

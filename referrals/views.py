@@ -136,6 +136,11 @@ def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
             )
         except InvalidInput as error:
             add_errors(form, error)
+        except Conflict as error:  # the service closed since the page was drawn
+            form.add_error("service", error.message)
+            return render_client_page(
+                request, client, status=409, refer_form=form, open_panel="refer"
+            )
         else:
             messages.success(
                 request,
