@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from capacity.demo import load_capacity_demo
 from consent import services as consent_services
 from records import services as record_services
 from records.models import Client, Organization
@@ -236,6 +237,7 @@ class Command(BaseCommand):
         self.load_ana()
         self.load_marcus(policy)
         self.load_leo()
+        load_capacity_demo(self, password=DEMO_PASSWORD)
 
     # --- helpers -----------------------------------------------------------------------
 
