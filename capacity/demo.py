@@ -27,7 +27,7 @@ from records.models import Provider, Service
 from referrals import services as referral_services
 from referrals.models import Referral
 
-HISTORY_DAYS = 182
+HISTORY_DAYS = 186
 PARTNERSHIP_DAYS_AGO = 70
 CLOSED_DAYS_AGO = 21
 
@@ -121,7 +121,9 @@ def _history(rng: random.Random, spec: DemoService, now: datetime) -> list[dict]
         morning = now - timedelta(days=day)
         before_change = day >= spec.change_days_ago
         rate = spec.arrivals[0] if before_change else spec.arrivals[1]
-        for _ in range(_poisson(rng, rate)):
+        # The first day opens the history: six months of it, whatever the dice say.
+        arrivals = _poisson(rng, rate) if day < HISTORY_DAYS else max(1, _poisson(rng, rate))
+        for _ in range(arrivals):
             sent = morning - timedelta(hours=rng.uniform(0, 10))
             if sent < now:
                 queue.append(

@@ -125,13 +125,16 @@ def test_two_events_in_one_delivery_batch_warn_once(ana, dr_lee, intake_kim, mh_
     assert OutboxEvent.objects.filter(kind=KIND).count() == 1
 
 
-def _lock_waiters() -> int:
+def _sessions() -> list[tuple]:
+    """The other sessions on the test database, as they are now (inside a
+    transaction PostgreSQL otherwise keeps its first snapshot of them)."""
     with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
+            "SELECT state, wait_event_type, wait_event, left(query, 60) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        return cursor.fetchone()[0]
+        return cursor.fetchall()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -168,8 +171,9 @@ def test_two_deliveries_at_the_same_instant_warn_once(mh_centre, family_practice
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 20
-        while _lock_waiters() < 2:
-            assert time.monotonic() < deadline, "the deliveries never reached the claim"
+        while sum(1 for session in _sessions() if session[1] == "Lock") < 2:
+            assert not results, f"a delivery ended while the claim was held: {results}"
+            assert time.monotonic() < deadline, f"the deliveries never met: {_sessions()}"
             time.sleep(0.05)
     for thread in threads:
         thread.join(timeout=30)
