@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("consent.urls")),
     path("", include("referrals.urls")),
     path("", include("measures.urls")),
+    path("", include("capacity.urls")),
     path("", include("inbox.urls")),
 ]
 

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from capacity import views as capacity_views
 from consent import views as consent_views
 from core.pages import session_keepalive
 from inbox import views as inbox_views
@@ -96,4 +97,15 @@ urlpatterns = [
     path("providers/", records_views.provider_list, name="provider-list"),
     path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
     path("", include("measures.web_urls")),
+    # services and their waits
+    path("services/", capacity_views.service_directory, name="service-directory"),
+    path("services/new/", capacity_views.service_edit, name="service-new"),
+    path("services/<uuid:service_id>/", capacity_views.service_detail, name="service-detail"),
+    path("services/<uuid:service_id>/edit/", capacity_views.service_edit, name="service-edit"),
+    path("services/<uuid:service_id>/queue/", capacity_views.service_queue, name="service-queue"),
+    path(
+        "services/<uuid:service_id>/intake/",
+        capacity_views.service_intake,
+        name="service-intake",
+    ),
 ]

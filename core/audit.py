@@ -132,12 +132,15 @@ def register_emergency_lookup(lookup: EmergencyLookup) -> None:
 
 
 def record_access(actor: Any, clients: Sequence[Any] | Any, action: Action) -> None:
-    """One access event per distinct client, written in one bulk insert."""
+    """One access event per distinct client, written in one bulk insert.
+
+    `None` among the clients is skipped: some rows a page shows concern no
+    client (a service's notification), and reading them reads no record."""
     if not isinstance(action, Action):
         raise TypeError(f"audit actions are Action members, not {action!r}")
     if not isinstance(clients, Sequence):
         clients = [clients]
-    ids = list(dict.fromkeys(client.pk for client in clients))
+    ids = list(dict.fromkeys(client.pk for client in clients if client is not None))
     if not ids:
         return
     by_client = is_client_account(actor)

@@ -132,3 +132,24 @@ def referral_side(user: Any, from_organization_id: int, to_organization_id: int)
     if user.organization_id == from_organization_id:
         return Side.REFERRING
     return None
+
+
+def may_manage_services(user: Any, organization_id: object = None) -> bool:
+    """Create, edit and close an organization's services: its organization
+    admins, and system admins for any organization. Without `organization_id`:
+    some organization's."""
+    if is_system_admin(user):
+        return True
+    if not (is_provider(user) and user.role == Role.ORG_ADMIN):
+        return False
+    return organization_id is None or str(organization_id) == str(user.organization_id)
+
+
+def may_open_and_close_intake(user: Any, organization_id: object) -> bool:
+    """Open or close a service to referrals: whoever manages its services, and
+    its organization's intake workers (who see the queue fill)."""
+    return may_manage_services(user, organization_id) or (
+        is_provider(user)
+        and user.role == Role.INTAKE_WORKER
+        and str(organization_id) == str(user.organization_id)
+    )

@@ -9,21 +9,35 @@ from rest_framework.views import APIView
 from access.inbox import inbox, with_previews
 from access.lookups import access_notification
 from core.audit import Action, record_access
-from core.events import mark_notification_read
+from core.events import mark_notification_read, subject_label
 from core.models import Notification
 from core.rest import Pagination, choice_filter
+from records.models import Service
 from referrals.events import REFERRAL
+
+SERVICE = subject_label(Service)
 
 
 class NotificationSerializer(serializers.ModelSerializer):
     client = serializers.SerializerMethodField()
     referral = serializers.SerializerMethodField()
+    service = serializers.SerializerMethodField()
     entry = serializers.UUIDField(source="event.entry_id", allow_null=True)
     preview = serializers.CharField()
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "client", "referral", "entry", "preview", "created_at", "read_at"]
+        fields = [
+            "id",
+            "kind",
+            "client",
+            "referral",
+            "service",
+            "entry",
+            "preview",
+            "created_at",
+            "read_at",
+        ]
 
     def get_client(self, notification: Notification) -> dict | None:
         client = notification.client
@@ -38,6 +52,11 @@ class NotificationSerializer(serializers.ModelSerializer):
     def get_referral(self, notification: Notification) -> str | None:
         event = notification.event
         return str(event.subject_id) if event.subject_type == REFERRAL else None
+
+    def get_service(self, notification: Notification) -> str | None:
+        """A service's notifications (its queue is growing) name it; they have no client."""
+        event = notification.event
+        return str(event.subject_id) if event.subject_type == SERVICE else None
 
 
 class InboxView(APIView):

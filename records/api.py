@@ -4,7 +4,7 @@ care teams and entries. Serializers validate input; services do the writes."""
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from access.lookups import access_care_team_member, access_entry
 from access.rest import ClientScopedView, EntryReadingView, require_organization
+from capacity.rest import WaitSerializer
+from capacity.selectors import organization_waits
 from consent.selectors import search_clients, visible_entries, withheld_count
 from core.audit import Action, record_access
 from core.errors import InvalidInput, NotAllowed
@@ -48,6 +50,20 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "sector"]
+
+
+class OrganizationWithWaitSerializer(OrganizationSerializer):
+    """An organization with the wait over every referral to it (with or without
+    a service), computed for the whole page at once (`waits` in the context)."""
+
+    wait = serializers.SerializerMethodField()
+
+    class Meta(OrganizationSerializer.Meta):
+        fields = [*OrganizationSerializer.Meta.fields, "wait"]
+
+    @extend_schema_field(WaitSerializer)
+    def get_wait(self, organization: Organization) -> dict:
+        return self.context["waits"][organization.pk].as_dict()
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -258,11 +274,14 @@ class MeView(APIView):
 class OrganizationListView(APIView):
     """All organizations (any provider may read them, to refer); superusers create."""
 
-    @extend_schema(responses=OrganizationSerializer(many=True))
+    @extend_schema(responses=OrganizationWithWaitSerializer(many=True))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(Organization.objects.order_by("name"), request, self)
-        return paginator.get_paginated_response(OrganizationSerializer(page, many=True).data)
+        waits = organization_waits(page)
+        return paginator.get_paginated_response(
+            OrganizationWithWaitSerializer(page, many=True, context={"waits": waits}).data
+        )
 
     @extend_schema(request=OrganizationSerializer, responses={201: OrganizationSerializer})
     def post(self, request: Request) -> Response:

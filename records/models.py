@@ -6,6 +6,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.vocabulary import (
@@ -41,6 +42,40 @@ class Organization(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=_in_choices("sector", Sector), name="organization_sector_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """One program an organization offers (adult counselling, supportive
+    housing): what a referral is sent to and what a wait is measured for
+    (docs/capacity.md).
+
+    `queue_warned_at` is when the early warning last went out: the warning
+    claims its 7-day window with one conditional UPDATE of this row, so two
+    referrals delivered at the same instant raise it once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="services"
+    )
+    name = models.CharField(max_length=NAME_LIMIT)
+    description = models.TextField(max_length=REASON_LIMIT, blank=True)
+    eligibility = models.TextField(max_length=REASON_LIMIT, blank=True)
+    accepting_referrals = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    queue_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["organization__name", "name", "id"]
+        constraints = [
+            # "Adult counselling" and "adult counselling" are one program.
+            models.UniqueConstraint(
+                "organization", Lower("name"), name="service_name_unique_in_organization"
             ),
         ]
 

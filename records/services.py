@@ -31,6 +31,8 @@ from core.permissions import (
     is_system_admin,
     may_add_providers,
     may_join_care_teams,
+    may_manage_services,
+    may_open_and_close_intake,
     may_read_entries,
 )
 from core.vocabulary import BODY_LIMIT, NAME_LIMIT, REASON_LIMIT, TITLE_LIMIT, Role
@@ -43,6 +45,7 @@ from records.models import (
     MembershipStart,
     Organization,
     Provider,
+    Service,
     normalize_health_card,
 )
 
@@ -592,3 +595,92 @@ def deactivate_provider(*, actor: Provider, provider: Provider) -> Provider:
     _end_sessions(provider)
     provider.refresh_from_db()
     return provider
+
+
+# --- services: an organization's programs ----------------------------------------------
+
+SERVICE_FIELDS = frozenset({"name", "description", "eligibility", "accepting_referrals"})
+INTAKE_FIELDS = frozenset({"accepting_referrals"})
+
+
+def check_service_name(
+    *, organization: Organization, name: str, service: Service | None = None
+) -> str:
+    """Names are unique within an organization, whatever their case."""
+    name = require_text("name", name, NAME_LIMIT)
+    taken = Service.objects.filter(organization=organization, name__iexact=name)
+    if service is not None:
+        taken = taken.exclude(pk=service.pk)
+    if taken.exists():
+        raise InvalidInput({"name": f"{organization.name} already has a service named {name}."})
+    return name
+
+
+def _optional_text(field: str, value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) > REASON_LIMIT:
+        limit = f"Ensure this field has no more than {REASON_LIMIT} characters."
+        raise InvalidInput({field: limit})
+    return text
+
+
+@transaction.atomic
+def create_service(
+    *,
+    actor: Provider,
+    organization: Organization,
+    name: str,
+    description: str = "",
+    eligibility: str = "",
+    accepting_referrals: bool = True,
+) -> Service:
+    """A new program of the organization, open to referrals unless said otherwise."""
+    if not may_manage_services(actor, organization.pk):
+        raise NotAllowed("Only the organization's admins may add its services.")
+    name = check_service_name(organization=organization, name=name)
+    with conflict_on_duplicate(f"{organization.name} just got a service named {name}."):
+        return Service.objects.create(
+            organization=organization,
+            name=name,
+            description=_optional_text("description", description),
+            eligibility=_optional_text("eligibility", eligibility),
+            accepting_referrals=accepting_referrals,
+        )
+
+
+def check_service_change(*, actor: Provider, service: Service, fields: set[str]) -> None:
+    """Who may change what (403 before any 400 about the values): the
+    organization's admins any field but the organization, its intake workers
+    only whether it takes referrals."""
+    if not may_open_and_close_intake(actor, service.organization_id):
+        raise NotAllowed("Only the organization's admins and intake workers may change it.")
+    if not may_manage_services(actor, service.organization_id) and fields - INTAKE_FIELDS:
+        raise NotAllowed("Intake workers may open and close intake only.")
+    if "organization" in fields:
+        raise InvalidInput({"organization": "A service stays with its organization."})
+
+
+@transaction.atomic
+def update_service(*, actor: Provider, service: Service, **changes: object) -> Service:
+    """Edit a service, or open and close it to referrals. Closing touches no
+    referral already sent: those stay in the queue until they are answered."""
+    check_service_change(actor=actor, service=service, fields=set(changes))
+    unknown = set(changes) - SERVICE_FIELDS
+    if unknown:
+        raise InvalidInput({field: "This field cannot be changed." for field in sorted(unknown)})
+    if "name" in changes:
+        changes["name"] = check_service_name(
+            organization=service.organization, name=changes["name"], service=service
+        )
+    for field in ("description", "eligibility"):
+        if field in changes:
+            changes[field] = _optional_text(field, changes[field])
+    if "accepting_referrals" in changes and not isinstance(changes["accepting_referrals"], bool):
+        raise InvalidInput({"accepting_referrals": "Must be true or false."})
+    if not changes:
+        return service
+    for field, value in changes.items():
+        setattr(service, field, value)
+    with conflict_on_duplicate(f"{service.organization.name} just got a service of this name."):
+        service.save(update_fields=list(changes))
+    return service

@@ -6,6 +6,7 @@ otherwise), validate input, call one service, serialize.
 
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -15,9 +16,10 @@ from rest_framework.views import APIView
 from access.lookups import access_client, access_referral
 from core.audit import Action, record_access
 from core.errors import NotAllowed
-from core.rest import Pagination, choice_filter, json_object
+from core.ids import parse_uuid
+from core.rest import Pagination, check_input, choice_filter, json_object
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
-from records.models import Organization, Provider
+from records.models import Organization, Provider, Service
 from referrals import selectors, services
 from referrals.models import Referral, ReferralStatus, Urgency
 from referrals.transitions import ReferralAction, require_side
@@ -25,8 +27,14 @@ from referrals.transitions import ReferralAction, require_side
 # --- serializers -------------------------------------------------------------------------
 
 
+class ServiceRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
 class ReferralSerializer(serializers.ModelSerializer):
     client = serializers.SerializerMethodField()
+    service = ServiceRef(allow_null=True)
     from_organization_name = serializers.CharField(source="from_organization.name")
     to_organization_name = serializers.CharField(source="to_organization.name")
     referred_by = serializers.SerializerMethodField()
@@ -44,6 +52,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "from_organization_name",
             "to_organization",
             "to_organization_name",
+            "service",
             "referred_by",
             "reason",
             "urgency",
@@ -91,7 +100,14 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 
 class ReferralCreateSerializer(serializers.Serializer):
-    to_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    to_organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.select_related("organization"),
+        pk_field=serializers.UUIDField(),
+        required=False,
+    )
     reason = serializers.CharField(max_length=REASON_LIMIT)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     share_categories = serializers.ListField(
@@ -101,10 +117,14 @@ class ReferralCreateSerializer(serializers.Serializer):
         max_length=len(Category.values) * 2,
     )
 
-    def validate_to_organization(self, organization: Organization) -> Organization:
-        if organization.pk == self.context["provider"].organization_id:
-            raise serializers.ValidationError("Refer to another organization than your own.")
-        return organization
+    def validate(self, attrs: dict) -> dict:
+        check_input(
+            services.referral_destination,
+            provider=self.context["provider"],
+            to_organization=attrs.get("to_organization"),
+            service=attrs.get("service"),
+        )
+        return attrs
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -128,7 +148,14 @@ class CompleteSerializer(serializers.Serializer):
 
 
 class RedirectSerializer(serializers.Serializer):
-    to_organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    to_organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), required=False
+    )
+    service = serializers.PrimaryKeyRelatedField(
+        queryset=Service.objects.select_related("organization"),
+        pk_field=serializers.UUIDField(),
+        required=False,
+    )
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     note = serializers.CharField(max_length=REASON_LIMIT, required=False, allow_blank=True)
 
@@ -144,6 +171,19 @@ def _reload(provider: Provider, referral: Referral) -> Referral:
     return access_referral(provider, referral.pk)
 
 
+def _service_filter(request: Request) -> Service:
+    """`?service=` names a service; anything else is a 400, not an empty list."""
+    unknown = exceptions.ValidationError({"service": ["No service has this id."]})
+    try:
+        service_id = parse_uuid(request.query_params["service"])
+    except Http404:
+        raise unknown from None
+    service = Service.objects.filter(pk=service_id).first()
+    if service is None:
+        raise unknown
+    return service
+
+
 # --- views -------------------------------------------------------------------------------
 
 
@@ -152,6 +192,7 @@ class ReferralListView(APIView):
         parameters=[
             OpenApiParameter("direction", str, enum=["incoming", "outgoing"]),
             OpenApiParameter("status", str, enum=ReferralStatus.values),
+            OpenApiParameter("service", str, description="a service's id"),
         ],
         responses=ReferralSerializer(many=True),
     )
@@ -165,6 +206,8 @@ class ReferralListView(APIView):
             referrals = referrals.filter(from_organization_id=request.user.organization_id)
         if state:
             referrals = referrals.filter(status=state)
+        if "service" in request.query_params:
+            referrals = referrals.filter(service=_service_filter(request))
         paginator = Pagination()
         page = paginator.paginate_queryset(referrals, request, self)
         record_access(request.user, [r.client for r in page], Action.REFERRAL_LIST)
@@ -280,7 +323,8 @@ class CancelReferralView(ReferralTransitionView):
 
 class RedirectReferralView(APIView):
     """After a decline, the referring organization sends the same referral (its
-    reason and shared categories) to another organization: 201 with the new one."""
+    reason and shared categories) to another organization or one of its
+    services: 201 with the new one."""
 
     @extend_schema(request=RedirectSerializer, responses={201: ReferralSerializer})
     def post(self, request: Request, referral_id: str) -> Response:

@@ -195,6 +195,13 @@ def _publish(
                 "name": referral.to_organization.name,
             },
             "referred_by": referral.referred_by_id,
+            # The program referred to, if any: the capacity app's early warning
+            # listens for it (docs/capacity.md).
+            "service": (
+                {"id": str(referral.service_id), "name": referral.service.name}
+                if referral.service_id
+                else None
+            ),
             **detail,
         },
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consent.models import ConsentDirective
 from core.vocabulary import REASON_LIMIT
-from records.models import Client, Entry, Organization, Provider
+from records.models import Client, Entry, Organization, Provider, Service
 
 
 class Urgency(models.TextChoices):
@@ -26,6 +26,11 @@ class ReferralStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A referral waits from the moment it is sent until it is first scheduled,
+# completed, declined or cancelled (docs/capacity.md).
+WAITING_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
@@ -34,6 +39,10 @@ class Referral(models.Model):
     )
     to_organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="incoming_referrals"
+    )
+    # The program referred to, when the referrer chose one (always of `to_organization`).
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
     referred_by = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(max_length=REASON_LIMIT)
@@ -64,6 +73,10 @@ class Referral(models.Model):
     redirected_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="redirected_to"
     )
+    # The moment the referral first stopped waiting (first scheduled — when it
+    # was scheduled, not the appointment — completed, declined or cancelled),
+    # set once by the transition itself: rescheduling never moves it.
+    stopped_waiting_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -78,6 +91,17 @@ class Referral(models.Model):
             models.CheckConstraint(
                 condition=Q(urgency__in=Urgency.values), name="referral_urgency_valid"
             ),
+            # Waiting exactly while sent or accepted: the wait figures count on it.
+            models.CheckConstraint(
+                condition=Q(status__in=WAITING_STATUSES, stopped_waiting_at__isnull=True)
+                | ~Q(status__in=WAITING_STATUSES) & Q(stopped_waiting_at__isnull=False),
+                name="referral_stopped_waiting_unless_waiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(stopped_waiting_at__isnull=True)
+                | Q(stopped_waiting_at__gte=models.F("created_at")),
+                name="referral_stops_waiting_after_sent",
+            ),
         ]
         indexes = [
             models.Index(fields=["to_organization", "status"], name="referral_incoming"),
@@ -87,5 +111,37 @@ class Referral(models.Model):
                 fields=["created_at"],
                 condition=Q(status="sent", overdue_noticed_at__isnull=True),
                 name="referral_awaiting_notice",
+            ),
+            # The wait figures (capacity.selectors): arrivals and the sample by
+            # the time sent, departures by the time they stopped waiting, the
+            # queue by the referrals still waiting; per service and per
+            # receiving organization.
+            models.Index(fields=["service", "created_at"], name="referral_service_sent"),
+            models.Index(fields=["service", "stopped_waiting_at"], name="referral_service_left"),
+            models.Index(
+                fields=["service", "created_at"],
+                condition=Q(status__in=WAITING_STATUSES),
+                name="referral_service_waiting",
+            ),
+            # PostgreSQL: every column the figures read, so they come from
+            # the index alone (docs/performance.md); other databases skip it.
+            models.Index(
+                fields=["service", "created_at"],
+                include=["status", "appointment_at", "completed_at", "stopped_waiting_at"],
+                name="referral_service_figures",
+            ),
+            models.Index(
+                fields=["to_organization", "created_at"],
+                include=["status", "appointment_at", "completed_at", "stopped_waiting_at"],
+                name="referral_org_figures",
+            ),
+            models.Index(fields=["to_organization", "created_at"], name="referral_org_sent"),
+            models.Index(
+                fields=["to_organization", "stopped_waiting_at"], name="referral_org_left"
+            ),
+            models.Index(
+                fields=["to_organization", "created_at"],
+                condition=Q(status__in=WAITING_STATUSES),
+                name="referral_org_waiting",
             ),
         ]

@@ -33,7 +33,12 @@ def visible_referrals(provider: Provider) -> QuerySet[Referral]:
             Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id)
         )
         .select_related(
-            "client", "from_organization", "to_organization", "referred_by", "consent_directive"
+            "client",
+            "from_organization",
+            "to_organization",
+            "service",
+            "referred_by",
+            "consent_directive",
         )
         .prefetch_related("consent_directive__category_rows")
     )
@@ -44,15 +49,19 @@ def client_referrals(provider: Provider, client: Client) -> QuerySet[Referral]:
     return visible_referrals(provider).filter(client=client)
 
 
+def with_urgency_rank(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """`urgency_rank`: 0 emergent, 1 urgent, 2 routine — to put the most urgent first."""
+    return referrals.annotate(urgency_rank=_URGENCY_RANK)
+
+
 def incoming_queue(provider: Provider) -> QuerySet[Referral]:
     """Referrals waiting for the provider's organization: emergent first, then
     urgent, then routine, the longest-waiting first within each."""
-    return (
-        visible_referrals(provider)
-        .filter(to_organization_id=provider.organization_id, status=ReferralStatus.SENT)
-        .annotate(urgency_rank=_URGENCY_RANK)
-        .order_by("urgency_rank", "created_at", "id")
-    )
+    return with_urgency_rank(
+        visible_referrals(provider).filter(
+            to_organization_id=provider.organization_id, status=ReferralStatus.SENT
+        )
+    ).order_by("urgency_rank", "created_at", "id")
 
 
 def wait_days(referral: Referral) -> int | None:

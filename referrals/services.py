@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from consent.models import Effect
@@ -19,16 +21,32 @@ from consent.services import record_consent, revoke_consent_silently
 from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput, NotAllowed, conflict_on_duplicate, require_text
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category, EntryKind
-from records.models import Client, MembershipStart, Organization, Provider
+from records.models import Client, MembershipStart, Organization, Provider, Service
 from records.services import add_to_care_team, create_entry
 from referrals import events
 from referrals.models import Referral, ReferralStatus, Urgency
-from referrals.transitions import ReferralAction, next_state, require_side, states_allowing
+from referrals.transitions import (
+    STOPS_WAITING,
+    ReferralAction,
+    next_state,
+    require_side,
+    states_allowing,
+)
 
 
-def _transition(referral: Referral, action: ReferralAction, **changes: Any) -> Referral:
-    """Move the referral on only if it is still in a state the table allows (one UPDATE)."""
+def _transition(
+    referral: Referral, action: ReferralAction, at: datetime | None = None, **changes: Any
+) -> Referral:
+    """Move the referral on only if it is still in a state the table allows (one UPDATE).
+
+    A transition out of the queue also marks, in the same UPDATE, the moment
+    the referral stopped waiting — only the first time (`Coalesce` keeps an
+    earlier one), so rescheduling never counts a referral as leaving twice."""
     allowed = states_allowing(action)
+    if action in STOPS_WAITING:
+        changes["stopped_waiting_at"] = Coalesce(
+            F("stopped_waiting_at"), Value(at or timezone.now(), output_field=DateTimeField())
+        )
     updated = Referral.objects.filter(pk=referral.pk, status__in=allowed).update(
         status=next_state(action), **changes
     )
@@ -50,28 +68,70 @@ def _categories(field: str, values: Iterable[str] | None) -> list[str]:
     return categories
 
 
+def referral_destination(
+    *,
+    provider: Provider,
+    to_organization: Organization | None = None,
+    service: Service | None = None,
+) -> Organization:
+    """Where a referral goes: the organization named, or the service's. With
+    both, the service must be that organization's; never the referrer's own."""
+    if service is None and to_organization is None:
+        raise InvalidInput({"to_organization": "Choose an organization or one of its services."})
+    if (
+        service is not None
+        and to_organization is not None
+        and service.organization_id != to_organization.pk
+    ):
+        raise InvalidInput({"service": "This service is not one of the organization referred to."})
+    organization = to_organization if to_organization is not None else service.organization
+    if organization.pk == provider.organization_id:
+        field = "to_organization" if to_organization is not None else "service"
+        raise InvalidInput({field: "Refer to another organization than your own."})
+    return organization
+
+
+def check_service_accepting(service: Service | None) -> None:
+    """A closed service is shown but takes no referral (409): not bad input, a state."""
+    if service is not None and not service.accepting_referrals:
+        raise Conflict(
+            f"{service.name} is not accepting referrals now; choose another service "
+            "or ask its organization when it reopens."
+        )
+
+
 @transaction.atomic
 def refer_client(
     *,
     provider: Provider,
     client: Client,
-    to_organization: Organization,
     reason: str,
     urgency: str,
+    to_organization: Organization | None = None,
+    service: Service | None = None,
     share_categories: Iterable[str] | None = None,
     redirected_from: Referral | None = None,
 ) -> Referral:
-    """Send a referral from the provider's organization. The client's consent given
-    at referral (`share_categories`) becomes a permit directive for the receiving
-    organization, revoked again if the referral is declined or cancelled."""
+    """Send a referral from the provider's organization, to an organization or
+    to one of its services. The client's consent given at referral
+    (`share_categories`) becomes a permit directive for the receiving
+    organization, revoked again if the referral is declined or cancelled.
+
+    Errors in the contract's order: 403 (not on the care team), 400 (bad
+    input), then 409 (the service is closed) — nothing is written before."""
     if not visible_clients(provider).filter(pk=client.pk).exists():
         raise NotAllowed("Only providers of the client's care team may refer the client.")
-    if to_organization.pk == provider.organization_id:
-        raise InvalidInput({"to_organization": "Refer to another organization than your own."})
+    to_organization = referral_destination(
+        provider=provider, to_organization=to_organization, service=service
+    )
     if urgency not in Urgency.values:
         raise InvalidInput({"urgency": f'"{urgency}" is not a valid urgency.'})
     reason = require_text("reason", reason, REASON_LIMIT)
     categories = _categories("share_categories", share_categories)
+    if service is not None:
+        # Read again inside the transaction: the form may have seen it open.
+        service = Service.objects.get(pk=service.pk)
+    check_service_accepting(service)
 
     directive = None
     if categories:
@@ -88,6 +148,7 @@ def refer_client(
         client=client,
         from_organization_id=provider.organization_id,
         to_organization=to_organization,
+        service=service,
         referred_by=provider,
         reason=reason,
         urgency=urgency,
@@ -122,8 +183,9 @@ def _withdraw_shared_consent(referral: Referral, provider: Provider) -> None:
 def decline_referral(*, provider: Provider, referral: Referral, reason: str) -> Referral:
     require_side(provider, referral, ReferralAction.DECLINE)
     reason = require_text("reason", reason, REASON_LIMIT)
+    now = timezone.now()
     referral = _transition(
-        referral, ReferralAction.DECLINE, declined_at=timezone.now(), decline_reason=reason
+        referral, ReferralAction.DECLINE, at=now, declined_at=now, decline_reason=reason
     )
     _withdraw_shared_consent(referral, provider)
     record_access(provider, referral.client, Action.REFERRAL_DECLINE)
@@ -160,7 +222,7 @@ def complete_referral(*, provider: Provider, referral: Referral, report: dict) -
     if category not in Category.values:
         raise InvalidInput({"category": f'"{category}" is not a category.'})
     now = timezone.now()
-    referral = _transition(referral, ReferralAction.COMPLETE, completed_at=now)
+    referral = _transition(referral, ReferralAction.COMPLETE, at=now, completed_at=now)
     entry = create_entry(
         client=referral.client,
         author=provider,
@@ -181,8 +243,9 @@ def complete_referral(*, provider: Provider, referral: Referral, report: dict) -
 def cancel_referral(*, provider: Provider, referral: Referral, reason: str) -> Referral:
     require_side(provider, referral, ReferralAction.CANCEL)
     reason = require_text("reason", reason, REASON_LIMIT)
+    now = timezone.now()
     referral = _transition(
-        referral, ReferralAction.CANCEL, cancelled_at=timezone.now(), cancel_reason=reason
+        referral, ReferralAction.CANCEL, at=now, cancelled_at=now, cancel_reason=reason
     )
     _withdraw_shared_consent(referral, provider)
     record_access(provider, referral.client, Action.REFERRAL_CANCEL)
@@ -202,22 +265,28 @@ def redirect_referral(
     *,
     provider: Provider,
     referral: Referral,
-    to_organization: Organization,
+    to_organization: Organization | None = None,
+    service: Service | None = None,
     urgency: str | None = None,
     note: str = "",
 ) -> Referral:
     """After a decline, send the client on in one step: a new referral from the
-    same organization to another, carrying the reason and the categories the
-    client agreed to share (recorded again as their consent for the new
-    receiver), linked to the declined one. Once per declined referral."""
+    same organization to another organization or service, carrying the reason
+    and the categories the client agreed to share (recorded again as their
+    consent for the new receiver), linked to the declined one. Once per
+    declined referral."""
     if referral.from_organization_id != provider.organization_id:
         raise NotAllowed("Only the referring organization may redirect this referral.")
     if referral.status != ReferralStatus.DECLINED:
         raise Conflict(f"This referral is {referral.status}; only a declined one is redirected.")
     if Referral.objects.filter(redirected_from=referral).exists():
         raise Conflict("This referral was redirected already.")
-    if to_organization.pk == referral.to_organization_id:
-        raise InvalidInput({"to_organization": "This organization declined the referral."})
+    destination = referral_destination(
+        provider=provider, to_organization=to_organization, service=service
+    )
+    if destination.pk == referral.to_organization_id:
+        field = "service" if service is not None else "to_organization"
+        raise InvalidInput({field: "This organization declined the referral."})
     reason = referral.reason
     note = (note or "").strip()
     if note:
@@ -228,7 +297,8 @@ def redirect_referral(
         return refer_client(
             provider=provider,
             client=referral.client,
-            to_organization=to_organization,
+            to_organization=destination,
+            service=service,
             reason=reason,
             urgency=urgency or referral.urgency,
             share_categories=shared_categories(referral),

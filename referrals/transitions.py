@@ -17,7 +17,7 @@ from django.db import models
 
 from core.errors import NotAllowed
 from core.permissions import Side, may_join_care_teams, may_read_entries, referral_side
-from referrals.models import Referral, ReferralStatus
+from referrals.models import WAITING_STATUSES, Referral, ReferralStatus
 
 SENT, ACCEPTED, SCHEDULED = ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStatus.SCHEDULED
 COMPLETED, DECLINED = ReferralStatus.COMPLETED, ReferralStatus.DECLINED
@@ -71,6 +71,13 @@ ROLE_RULES: dict[ReferralAction, tuple[Callable[[Any], bool], str]] = {
 OPEN = frozenset(t.state for t in TRANSITIONS)
 # Accepted by the receiving organization (scheduled or not), not yet done.
 UNDER_WAY = frozenset({ACCEPTED, SCHEDULED})
+# Still in the queue: the wait figures count these (docs/capacity.md).
+WAITING = frozenset(WAITING_STATUSES)
+# The actions that take a referral out of the queue; the first of them sets
+# `stopped_waiting_at` (rescheduling, a second schedule, does not move it).
+STOPS_WAITING = frozenset(
+    t.action for t in TRANSITIONS if t.state in WAITING and t.next_state not in WAITING
+)
 
 
 def side_of(action: ReferralAction) -> Side:

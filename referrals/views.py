@@ -163,6 +163,11 @@ def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
             )
         except InvalidInput as error:
             add_errors(form, error)
+        except Conflict as error:  # the service closed since the page was drawn
+            form.add_error("service", error.message)
+            return render_client_page(
+                request, client, status=409, refer_form=form, open_panel="refer"
+            )
         else:
             messages.success(
                 request,
@@ -305,7 +310,7 @@ def referral_transition(request: HttpRequest, referral_id: str, action: str) -> 
 @require_POST
 @signed_in_page
 def referral_redirect(request: HttpRequest, referral_id: str) -> HttpResponse:
-    """After a decline, the same referral to another organization in one step."""
+    """After a decline, the same referral to another organization or service in one step."""
     referral = access_referral(request.user, referral_id)
     form = RedirectForm(request.POST, referral=referral, prefix="redirect")
     if form.is_valid():
@@ -314,6 +319,7 @@ def referral_redirect(request: HttpRequest, referral_id: str) -> HttpResponse:
                 provider=request.user,
                 referral=referral,
                 to_organization=form.cleaned_data["to_organization"],
+                service=form.cleaned_data["service"],
                 note=form.cleaned_data["note"],
             )
         except InvalidInput as error:

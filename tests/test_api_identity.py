@@ -87,7 +87,10 @@ def test_any_provider_lists_all_organizations(dr_lee, hospital, api_as):
     page = response.json()
     assert page["count"] == 2
     assert {"next", "previous", "results"} <= set(page)
-    assert {"id": hospital.pk, "name": "General Hospital", "sector": "hospital"} in page["results"]
+    # The contract's three fields, and the wait the list adds (docs/capacity.md).
+    listed = [{key: row[key] for key in ("id", "name", "sector")} for row in page["results"]]
+    assert {"id": hospital.pk, "name": "General Hospital", "sector": "hospital"} in listed
+    assert all(row["wait"]["waiting"] == 0 for row in page["results"])
 
 
 def test_only_superusers_create_organizations(dr_lee, sysadmin, api_as):

@@ -1,11 +1,14 @@
 """The demo is what a newcomer sees first: it must load twice safely and tell
 the product's stories (the README) through the same consent engine as everything else."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
 
 from core.vocabulary import Role
 from records.models import Client, Entry, Organization, Provider
+from tests.celery_worker import routed  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +35,11 @@ def test_load_demo_twice_changes_nothing(demo):
     counts = (Organization.objects.count(), Provider.objects.count(), Entry.objects.count())
     call_command("load_demo", stdout=open("/dev/null", "w"))
     assert (Organization.objects.count(), Provider.objects.count(), Entry.objects.count()) == counts
-    # The three stories, and the mental-health centre's measured caseload (measures.demo).
-    assert {"Ana", "Marcus", "Leo"} <= set(Client.objects.values_list("given_name", flat=True))
+    # The three stories, the mental-health centre's measured caseload (measures.demo),
+    # and the clients behind the services' six months of history (docs/capacity.md).
+    stories = Client.objects.filter(given_name__in=["Ana", "Marcus", "Leo"])
+    assert set(stories.values_list("given_name", flat=True)) == {"Ana", "Marcus", "Leo"}
+    assert Client.objects.exclude(pk__in=stories).exists()
     assert set(Provider.objects.values_list("role", flat=True)) == set(Role.values)
 
 
@@ -101,3 +107,46 @@ def test_make_demo_takes_a_port():
     assert "--limit-request-line 0" in plan
     # A comment inside a continued recipe line reaches the shell as a command.
     assert not [line for line in plan.splitlines() if line.lstrip().startswith("@#")]
+
+
+def test_demo_services_have_six_months_and_the_shapes_the_story_needs(demo):
+    from capacity.selectors import service_wait, wait_history
+    from records.models import Service
+    from referrals.models import Referral
+
+    services = {s.name: s for s in Service.objects.all()}
+    assert len(services) >= 3
+    for service in services.values():
+        oldest = Referral.objects.filter(service=service).order_by("created_at").first()
+        assert demo_now() - oldest.created_at >= datetime.timedelta(days=183), service.name
+        statuses = set(Referral.objects.filter(service=service).values_list("status", flat=True))
+        assert {"completed", "declined"} <= statuses, service.name
+    counselling = services["Adult counselling"]
+    assert counselling.organization.name == "Eastside Community Mental Health"
+    wait = service_wait(counselling)
+    assert wait.growing and wait.median_wait_days is not None
+    weeks = wait_history(counselling)
+    # After the partnership the arrivals jump and the queue and the wait climb.
+    before, after = weeks[:10], weeks[-8:]
+    assert sum(w.arrivals for w in after) / 8 > 1.5 * sum(w.arrivals for w in before) / 10
+    assert weeks[-1].waiting_at_end > 3 * max(1, weeks[9].waiting_at_end)
+    assert not services["Supportive housing"].accepting_referrals
+    steady = service_wait(services["Group therapy"])
+    assert not steady.growing and steady.waiting < 10
+
+
+def test_intake_worker_has_the_warning_in_the_inbox(client, routed):  # noqa: F811
+    # The routing queue runs when the demo's transaction commits, as in `make demo`.
+    with routed():
+        call_command("load_demo", stdout=open("/dev/null", "w"))
+    auth = token_client(client, "intake_kim")
+    items = client.get("/api/v1/inbox/", **auth).json()["results"]
+    warning = next(item for item in items if item["kind"] == "service_queue_growing")
+    assert warning["client"] is None and warning["service"]
+    assert "Adult counselling" in warning["preview"]
+
+
+def demo_now():
+    from django.utils import timezone
+
+    return timezone.now()

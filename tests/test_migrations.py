@@ -172,3 +172,89 @@ def test_memberships_of_roles_that_do_not_treat_end_with_their_history_kept():
     assert Membership.objects.count() == 3  # history kept
     assert set(Grant.objects.values_list("group_id", flat=True)) == {hospital.group_id}
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopped_waiting_backfill_takes_each_referral_from_what_it_holds():
+    """Referrals made before `stopped_waiting_at` get it from their own times and
+    the outbox: exact where those say it, the earliest possible moment where not
+    (docs/capacity.md). Nothing else about them changes."""
+    old = migrate([("referrals", "0005_referral_service_and_stopped_waiting")])
+    Group = old.get_model("auth", "Group")
+    Organization = old.get_model("records", "Organization")
+    Provider = old.get_model("records", "Provider")
+    Client = old.get_model("records", "Client")
+    Referral = old.get_model("referrals", "Referral")
+    OutboxEvent = old.get_model("core", "OutboxEvent")
+
+    practice = Organization.objects.create(
+        name="Riverside", sector="primary_care", group=Group.objects.create(name="g1")
+    )
+    centre = Organization.objects.create(
+        name="Eastside", sector="mental_health", group=Group.objects.create(name="g2")
+    )
+    lee = Provider.objects.create(
+        username="dr_lee", full_name="Dr. Lee", organization=practice, role="clinician"
+    )
+    ana = Client.objects.create(
+        given_name="Ana", family_name="Silva", birth_date=datetime.date(1992, 3, 14)
+    )
+    t0 = timezone.now() - datetime.timedelta(days=60)
+
+    def day(n: int) -> datetime.datetime:
+        return t0 + datetime.timedelta(days=n)
+
+    def referral(status: str, **times):
+        return Referral.objects.create(
+            client=ana,
+            from_organization=practice,
+            to_organization=centre,
+            referred_by=lee,
+            reason="CBT",
+            urgency="routine",
+            status=status,
+            created_at=t0,
+            **times,
+        )
+
+    def scheduled_event(referral_, at):
+        OutboxEvent.objects.create(
+            kind="referral_scheduled",
+            subject_type="referrals.referral",
+            subject_id=referral_.pk,
+            created_at=at,
+        )
+
+    waiting = referral("accepted", accepted_at=day(1))
+    declined = referral("declined", declined_at=day(3))
+    cancelled = referral("cancelled", cancelled_at=day(4))
+    completed = referral("completed", accepted_at=day(1), completed_at=day(9))
+    rescheduled = referral("scheduled", accepted_at=day(1), appointment_at=day(40))
+    scheduled_event(rescheduled, day(5))
+    scheduled_event(rescheduled, day(12))  # the reschedule: not the moment it left
+    then_completed = referral(
+        "completed", accepted_at=day(1), appointment_at=day(20), completed_at=day(20)
+    )
+    scheduled_event(then_completed, day(6))
+    then_cancelled = referral(
+        "cancelled", accepted_at=day(1), appointment_at=day(30), cancelled_at=day(25)
+    )
+    scheduled_event(then_cancelled, day(7))
+    unknown = referral("scheduled", accepted_at=day(2), appointment_at=day(30))
+
+    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    stopped = dict(
+        new.get_model("referrals", "Referral").objects.values_list("pk", "stopped_waiting_at")
+    )
+    assert stopped == {
+        waiting.pk: None,
+        declined.pk: day(3),
+        cancelled.pk: day(4),
+        completed.pk: day(9),
+        rescheduled.pk: day(5),
+        then_completed.pk: day(6),
+        then_cancelled.pk: day(7),
+        unknown.pk: day(2),  # not known: its acceptance, the earliest it can have been
+    }
+    statuses = dict(new.get_model("referrals", "Referral").objects.values_list("pk", "status"))
+    assert statuses[rescheduled.pk] == "scheduled" and statuses[unknown.pk] == "scheduled"

@@ -159,3 +159,41 @@ def test_redirected_referral_keeps_the_reason_within_limits(
     )
     assert new.reason.endswith("Urgent now.")
     assert new.consent_directive.categories == ["housing", "social"]
+
+
+def test_redirect_a_declined_referral_to_another_service(
+    referral, dr_lee, intake_hal, other_housing, api_as
+):
+    """The one step can name a service: its organization follows, its waits count it,
+    and a closed one is refused (409) with nothing made."""
+    from records.models import Service
+
+    services.decline_referral(provider=intake_hal, referral=referral, reason="No beds.")
+    closed = Service.objects.create(
+        organization=other_housing, name="Family units", accepting_referrals=False
+    )
+    url = f"/api/v1/referrals/{referral.pk}/redirect/"
+    refused = api_as(dr_lee).post(url, {"service": str(closed.pk)}, format="json")
+    assert refused.status_code == 409
+    assert Referral.objects.count() == 1
+    rooms = Service.objects.create(organization=other_housing, name="Rooms")
+    response = api_as(dr_lee).post(url, {"service": str(rooms.pk)}, format="json")
+    assert response.status_code == 201, response.content
+    new = response.json()
+    assert new["service"] == {"id": str(rooms.pk), "name": "Rooms"}
+    assert new["to_organization"] == other_housing.pk
+    assert new["redirected_from"] == str(referral.pk)
+
+
+def test_a_service_of_the_declining_organization_is_no_way_around_the_decline(
+    referral, dr_lee, intake_hal, api_as
+):
+    from records.models import Service
+
+    services.decline_referral(provider=intake_hal, referral=referral, reason="No beds.")
+    beds = Service.objects.create(organization=referral.to_organization, name="Beds")
+    response = api_as(dr_lee).post(
+        f"/api/v1/referrals/{referral.pk}/redirect/", {"service": str(beds.pk)}, format="json"
+    )
+    assert response.status_code == 400 and "service" in response.json()
+    assert not Referral.objects.filter(redirected_from=referral).exists()

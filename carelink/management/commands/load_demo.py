@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from capacity.demo import load_capacity_demo
 from consent import services as consent_services
 from measures import demo as measures_demo
 from records import services as record_services
@@ -238,6 +239,7 @@ class Command(BaseCommand):
         self.load_marcus(policy)
         self.load_leo()
         measures_demo.load(self)
+        load_capacity_demo(self, password=DEMO_PASSWORD)
 
     # --- helpers -----------------------------------------------------------------------
 

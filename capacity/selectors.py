@@ -1,0 +1,333 @@
+"""The wait figures of services and organizations, computed by the database.
+
+What each figure means is in docs/capacity.md; in short, over the referrals
+to a service (or to an organization, with or without a service):
+
+- `waiting` (sent or accepted), `awaiting_triage` (sent), `oldest_waiting_days`;
+- the **sample**: referrals sent in the last 180 days whose `wait_days` is
+  known; its nearest-rank median and 90th percentile, published from 6;
+- `arrivals_4w` (sent) and `left_4w` (stopped waiting) over the last 28 days;
+- `growing`: more arrivals than departures with at least 5 waiting.
+
+Any number of services costs two queries: one grouped aggregate for the
+counts, one window query that picks the two percentile ranks per group. The
+weekly history of one service costs four. Nothing loads referrals into Python.
+"""
+
+from collections.abc import Collection, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncWeek
+from django.http import Http404
+from django.utils import timezone
+
+from core.ids import parse_uuid
+from records.models import Organization, Service
+from referrals.models import WAITING_STATUSES, Referral, ReferralStatus
+
+SAMPLE_DAYS = 180
+RECENT_DAYS = 28
+# Below this many waits a median would all but name the referrals behind it.
+PUBLISH_FROM = 6
+# A week's median needs this many referrals that stopped waiting that week.
+WEEK_MEDIAN_FROM = 3
+GROWING_FROM = 5
+HISTORY_WEEKS = 26
+MAX_HISTORY_WEEKS = 104
+
+_DAY = timedelta(days=1)
+NO_SERVICE = "No service found."
+
+
+def access_service(service_id: Any) -> Service:
+    """Any service by id, for every face: services are public within CareLink
+    (their figures are about queues, not clients). A malformed or unknown id
+    is the same 404."""
+    service = (
+        Service.objects.select_related("organization")
+        .filter(pk=parse_uuid(service_id, NO_SERVICE))
+        .first()
+    )
+    if service is None:
+        raise Http404(NO_SERVICE)
+    return service
+
+
+class WholeDaysBetween(Func):
+    """Whole days from `start` to `end` (elapsed time floored to 24 h, never
+    below 0): a referral's `wait_days` (referrals.selectors.wait_days), in SQL.
+    For rows where `end` is known (PostgreSQL's GREATEST ignores NULL)."""
+
+    output_field = IntegerField()
+    arity = 2
+
+    def __init__(self, end: Any, start: Any) -> None:
+        super().__init__(end, start)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="GREATEST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400), 0)::integer",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        # Django's own SQLite function for timestamp subtraction, in microseconds.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="MAX(django_timestamp_diff(%(expressions)s) / 86400000000, 0)",
+            arg_joiner=", ",
+            **extra,
+        )
+
+
+WAIT_END = Coalesce("appointment_at", "completed_at")
+# A referral's wait is known once it has an appointment or was completed.
+WAIT_KNOWN = Q(appointment_at__isnull=False) | Q(completed_at__isnull=False)
+
+
+@dataclass(frozen=True)
+class Wait:
+    waiting: int = 0
+    awaiting_triage: int = 0
+    oldest_waiting_days: int | None = None
+    median_wait_days: int | None = None
+    p90_wait_days: int | None = None
+    sample_size: int = 0
+    arrivals_4w: int = 0
+    left_4w: int = 0
+
+    @property
+    def growing(self) -> bool:
+        return self.arrivals_4w > self.left_4w and self.waiting >= GROWING_FROM
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"growing": self.growing}
+
+
+# The nearest-rank percentiles published: p = num / den.
+MEDIAN, P90 = (1, 2), (9, 10)
+
+
+def nearest_rank(p: tuple[int, int], size: int) -> int:
+    """The 1-based position ⌈p·n⌉ of the nearest-rank percentile p of n values."""
+    num, den = p
+    return (size * num + den - 1) // den
+
+
+def _nearest_rank_sql(p: tuple[int, int], size: Any) -> Any:
+    """`nearest_rank` as a database expression (integer division on both databases)."""
+    num, den = p
+    return (size * num + (den - 1)) / den
+
+
+def _percentile_picks(sample: QuerySet, group: str, value: Any, floor: int) -> QuerySet:
+    """Per group of `sample`, the rows at the median's and the 90th
+    percentile's nearest ranks of `value` (ascending), with the group's size;
+    groups smaller than `floor` pick nothing."""
+    rank = Window(RowNumber(), partition_by=F(group), order_by=[value.asc(), F("pk").asc()])
+    size = Window(Count("pk"), partition_by=F(group))
+    ranked = sample.annotate(days=value, rank=rank, size=size)
+    return (
+        ranked.annotate(
+            pick=Case(
+                When(rank=_nearest_rank_sql(MEDIAN, F("size")), then=Value(50)),
+                When(rank=_nearest_rank_sql(P90, F("size")), then=Value(90)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(pick__gt=0, size__gte=floor)
+        .values_list(group, "days", "rank", "size")
+    )
+
+
+def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime) -> dict:
+    ids = list(ids)
+    if not ids:
+        return {}
+    since_sample = now - timedelta(days=SAMPLE_DAYS)
+    since_recent = now - timedelta(days=RECENT_DAYS)
+    waiting = Q(status__in=WAITING_STATUSES)
+    mine = referrals.filter(**{f"{group}__in": ids}).order_by()
+    counts = (
+        # Only rows some figure counts: the queue, the sample's window, recent departures.
+        mine.filter(
+            waiting | Q(created_at__gte=since_sample) | Q(stopped_waiting_at__gte=since_recent)
+        )
+        .values(group)
+        .annotate(
+            waiting=Count("pk", filter=waiting),
+            awaiting_triage=Count("pk", filter=Q(status=ReferralStatus.SENT)),
+            oldest=Min("created_at", filter=waiting),
+            arrivals_4w=Count("pk", filter=Q(created_at__gte=since_recent)),
+            left_4w=Count("pk", filter=Q(stopped_waiting_at__gte=since_recent)),
+            sample_size=Count("pk", filter=Q(created_at__gte=since_sample) & WAIT_KNOWN),
+        )
+        .values_list(
+            group, "waiting", "awaiting_triage", "oldest", "arrivals_4w", "left_4w", "sample_size"
+        )
+    )
+    sample = mine.filter(WAIT_KNOWN, created_at__gte=since_sample)
+    picks: dict[Any, dict[int, int]] = {}
+    for key, days, rank, size in _percentile_picks(
+        sample, group, WholeDaysBetween(WAIT_END, F("created_at")), PUBLISH_FROM
+    ):
+        chosen = picks.setdefault(key, {})
+        if rank == nearest_rank(MEDIAN, size):
+            chosen[50] = days
+        if rank == nearest_rank(P90, size):
+            chosen[90] = days
+    found = {}
+    for key, n_waiting, triage, oldest, arrivals, left, sample_size in counts:
+        chosen = picks.get(key, {})
+        found[key] = Wait(
+            waiting=n_waiting,
+            awaiting_triage=triage,
+            oldest_waiting_days=None if oldest is None else max(0, (now - oldest) // _DAY),
+            median_wait_days=chosen.get(50),
+            p90_wait_days=chosen.get(90),
+            sample_size=sample_size,
+            arrivals_4w=arrivals,
+            left_4w=left,
+        )
+    return {key: found.get(key, Wait()) for key in ids}
+
+
+def service_waits(services: Iterable[Service | Any], now: datetime | None = None) -> dict:
+    """The wait of each service (by id), over the referrals to it."""
+    ids = [getattr(service, "pk", service) for service in services]
+    return _waits(Referral.objects.all(), "service_id", ids, now or timezone.now())
+
+
+def service_wait(service: Service, now: datetime | None = None) -> Wait:
+    return service_waits([service], now)[service.pk]
+
+
+def organization_waits(
+    organizations: Iterable[Organization | Any], now: datetime | None = None
+) -> dict:
+    """The wait of each organization (by id), over every referral to it, with
+    or without a service."""
+    ids = [getattr(organization, "pk", organization) for organization in organizations]
+    return _waits(Referral.objects.all(), "to_organization_id", ids, now or timezone.now())
+
+
+@dataclass(frozen=True)
+class Experience:
+    """What clients said of a service after their referrals (the portal's
+    survey, docs/capacity.md). Every figure but `responses` stays null below
+    5 responses, so no answer can be traced to a client."""
+
+    responses: int = 0
+    repeated_story_percent: int | None = None
+    kept_informed_mean: float | None = None
+    overall_mean: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def service_experiences(services: Iterable[Service | Any]) -> dict:
+    """No survey is collected yet: the client portal brings it. Until then
+    every service has no responses, and the field keeps its place in the API."""
+    return {getattr(service, "pk", service): Experience() for service in services}
+
+
+# --- the weekly history ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    week_start: datetime
+    arrivals: int
+    left: int
+    waiting_at_end: int
+    median_wait_days: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "week_start": self.week_start.date().isoformat(),
+            "arrivals": self.arrivals,
+            "left": self.left,
+            "waiting_at_end": self.waiting_at_end,
+            "median_wait_days": self.median_wait_days,
+        }
+
+
+def week_start(moment: datetime) -> datetime:
+    """The Monday 00:00 UTC that starts the ISO week of `moment`."""
+    day = moment.astimezone(UTC).date()
+    monday = day - timedelta(days=day.weekday())
+    return datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
+
+
+def wait_history(
+    service: Service, weeks: int = HISTORY_WEEKS, now: datetime | None = None
+) -> list[Week]:
+    """Per ISO week (UTC), oldest first, the last being the current week:
+    referrals sent, referrals that stopped waiting, referrals waiting at the
+    week's end (now, for the current week), and the median `wait_days` of
+    those that stopped waiting that week by being scheduled or completed
+    (null below 3).
+
+    The queue at each week's end is the queue before the first week plus the
+    arrivals minus the departures since: a referral stops waiting once, never
+    before it was sent (the referral table's constraints)."""
+    now = now or timezone.now()
+    first = week_start(now) - timedelta(weeks=weeks - 1)
+    referrals = Referral.objects.filter(service=service).order_by()
+    by_week = {"tzinfo": UTC}
+    arrivals = dict(
+        referrals.filter(created_at__gte=first)
+        .annotate(week=TruncWeek("created_at", **by_week))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .values_list("week", "n")
+    )
+    left_rows = referrals.filter(stopped_waiting_at__gte=first).annotate(
+        week=TruncWeek("stopped_waiting_at", **by_week)
+    )
+    left = dict(left_rows.values("week").annotate(n=Count("pk")).values_list("week", "n"))
+    waiting = (
+        referrals.filter(created_at__lt=first)
+        .filter(Q(stopped_waiting_at__isnull=True) | Q(stopped_waiting_at__gte=first))
+        .count()
+    )
+    # Scheduled or completed = its wait is known: a declined or cancelled
+    # referral that was never scheduled has none.
+    medians = {
+        week: days
+        for week, days, rank, size in _percentile_picks(
+            left_rows.filter(WAIT_KNOWN),
+            "week",
+            WholeDaysBetween(WAIT_END, F("created_at")),
+            WEEK_MEDIAN_FROM,
+        )
+        if rank == nearest_rank(MEDIAN, size)
+    }
+    history = []
+    for n in range(weeks):
+        start = first + timedelta(weeks=n)
+        came, went = arrivals.get(start, 0), left.get(start, 0)
+        waiting += came - went
+        history.append(Week(start, came, went, waiting, medians.get(start)))
+    return history
