@@ -15,6 +15,7 @@ from accounts.auth import DeviceTokenAuthentication
 from accounts.models import DeviceToken
 from accounts.services import issue_token, revoke_all_tokens, revoke_token
 from accounts.throttle import THROTTLED, client_address, sign_in_throttle
+from core.rest import UTCDateTimeField
 from records.models import Provider
 
 WRONG_CREDENTIALS = "Unable to sign in with the username and password given."
@@ -44,7 +45,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expiry = serializers.DateTimeField()
+    expiry = UTCDateTimeField()
 
 
 class ObtainTokenView(APIView):

@@ -81,7 +81,21 @@ def check_input(check: Any, **values: Any) -> None:
         raise serializers.ValidationError(error.fields) from None
 
 
-class BoundedDateTimeField(serializers.DateTimeField):
+class UTCDateTimeField(serializers.DateTimeField):
+    """A timestamp the API writes in UTC ("…Z"), whatever the clinic's time zone:
+    an old date in the clinic's zone can carry an offset that is not a whole
+    minute (local mean time before 1883), which no client parses. Input keeps
+    DRF's reading (an offset-less value means the clinic's time). Every
+    model timestamp is this field (`CoreConfig.ready`)."""
+
+    def to_representation(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            text = value.astimezone(UTC).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().to_representation(value)
+
+
+class BoundedDateTimeField(UTCDateTimeField):
     """A timestamp that also fits once converted to UTC, as the database stores it.
 
     DRF accepts e.g. 9999-12-31T23:59:59 local time, whose conversion overflows

@@ -26,6 +26,7 @@ from core.rest import (
     OrganizationRef,
     Pagination,
     ProviderRef,
+    UTCDateTimeField,
     check_input,
     choice_filter,
 )
@@ -116,7 +117,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 class ScoredAtSerializer(serializers.Serializer):
     score = serializers.IntegerField()
-    administered_at = serializers.DateTimeField()
+    administered_at = UTCDateTimeField()
 
 
 class RegistryClientSerializer(serializers.Serializer):
@@ -127,7 +128,7 @@ class RegistryClientSerializer(serializers.Serializer):
 
 # One field instance formats every row's timestamps (a nested serializer per row
 # would build its fields anew each time: measurable on a 50-row page).
-_TIMESTAMP = serializers.DateTimeField()
+_TIMESTAMP = UTCDateTimeField()
 
 
 class RegistryRowSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from core.rest import (
     OrganizationRef,
     Pagination,
     ProviderRef,
+    UTCDateTimeField,
     check_input,
     json_object,
 )
@@ -229,7 +230,7 @@ class EntrySerializer(serializers.ModelSerializer):
         if entry.retracted_at is None:
             return None
         return {
-            "at": serializers.DateTimeField().to_representation(entry.retracted_at),
+            "at": UTCDateTimeField().to_representation(entry.retracted_at),
             "by": {"id": entry.retracted_by_id, "full_name": entry.retracted_by.display_name},
             "reason": entry.retract_reason,
         }
