@@ -15,7 +15,7 @@ from accounts.auth import DeviceTokenAuthentication
 from accounts.models import DeviceToken
 from accounts.services import issue_token, revoke_all_tokens, revoke_token
 from accounts.throttle import THROTTLED, client_address, sign_in_throttle
-from core.rest import UTCDateTimeField
+from core.rest import Text, UTCDateTimeField
 from records.models import Provider
 
 WRONG_CREDENTIALS = "Unable to sign in with the username and password given."
@@ -33,9 +33,9 @@ OTP_WRONG = "The code is not valid."
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    otp = serializers.CharField(
+    username = Text(max_length=150)
+    password = Text(max_length=4096, trim_whitespace=False)
+    otp = Text(
         max_length=16,
         required=False,
         allow_blank=True,
@@ -44,7 +44,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = Text()
     expiry = UTCDateTimeField()
 
 

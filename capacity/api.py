@@ -22,7 +22,7 @@ from capacity.selectors import access_service
 from core.errors import NotAllowed
 from core.ids import parse_int_id
 from core.permissions import may_manage_services
-from core.rest import OrganizationRef, Pagination, choice_filter, json_object
+from core.rest import OrganizationRef, Pagination, Text, choice_filter, json_object
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Sector
 from records import services as record_services
 from records.models import Organization, Service
@@ -61,13 +61,9 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 class ServiceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_LIMIT)
-    description = serializers.CharField(
-        max_length=REASON_LIMIT, allow_blank=True, required=False, default=""
-    )
-    eligibility = serializers.CharField(
-        max_length=REASON_LIMIT, allow_blank=True, required=False, default=""
-    )
+    name = Text(max_length=NAME_LIMIT)
+    description = Text(max_length=REASON_LIMIT, allow_blank=True, required=False, default="")
+    eligibility = Text(max_length=REASON_LIMIT, allow_blank=True, required=False, default="")
     accepting_referrals = serializers.BooleanField(required=False, default=True)
     organization = serializers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False
@@ -75,9 +71,9 @@ class ServiceInputSerializer(serializers.Serializer):
 
 
 class ServicePatchSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_LIMIT, required=False)
-    description = serializers.CharField(max_length=REASON_LIMIT, allow_blank=True, required=False)
-    eligibility = serializers.CharField(max_length=REASON_LIMIT, allow_blank=True, required=False)
+    name = Text(max_length=NAME_LIMIT, required=False)
+    description = Text(max_length=REASON_LIMIT, allow_blank=True, required=False)
+    eligibility = Text(max_length=REASON_LIMIT, allow_blank=True, required=False)
     accepting_referrals = serializers.BooleanField(required=False)
 
 
@@ -122,6 +118,8 @@ def _organization_filter(request: Request) -> int | None:
 
 
 class ServiceListView(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("organization", int),
@@ -143,7 +141,7 @@ class ServiceListView(APIView):
             services = services.filter(organization__sector=sector)
         if accepting is not None:
             services = services.filter(accepting_referrals=accepting == "true")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(services, request, self)
         return paginator.get_paginated_response(serialize_services(page))
 

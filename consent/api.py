@@ -23,7 +23,7 @@ from core.errors import NotAllowed
 from core.ids import parse_int_id
 from core.models import AccessEvent
 from core.permissions import may_edit_policies, may_read_access_log
-from core.rest import BoundedDateTimeField, Pagination
+from core.rest import BoundedDateTimeField, Pagination, Text
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
 from records.models import Organization
 
@@ -79,9 +79,7 @@ class DirectiveInputSerializer(GranteeMixin):
     categories = CategoriesField()
     valid_from = DateOrDateTimeField(required=False, allow_null=True)
     expires_at = DateOrDateTimeField(required=False, allow_null=True)
-    note = serializers.CharField(
-        max_length=REASON_LIMIT, required=False, allow_blank=True, default=""
-    )
+    note = Text(max_length=REASON_LIMIT, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
@@ -138,10 +136,8 @@ class PolicyRuleSerializer(GranteeMixin):
 
 
 class ConsentPolicySerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=NAME_LIMIT)
-    description = serializers.CharField(
-        max_length=REASON_LIMIT, required=False, allow_blank=True, default=""
-    )
+    name = Text(max_length=NAME_LIMIT)
+    description = Text(max_length=REASON_LIMIT, required=False, allow_blank=True, default="")
     rules = PolicyRuleSerializer(many=True, allow_empty=False, max_length=POLICY_RULE_LIMIT)
 
     class Meta:
@@ -166,7 +162,7 @@ class ConsentPolicySerializer(serializers.ModelSerializer):
 
 
 class EmergencyAccessSerializer(serializers.ModelSerializer):
-    reason = serializers.CharField(max_length=REASON_LIMIT)
+    reason = Text(max_length=REASON_LIMIT)
 
     class Meta:
         model = EmergencyAccess
@@ -199,6 +195,8 @@ class AccessEventSerializer(serializers.ModelSerializer):
 
 
 class ConsentListView(ClientScopedView):
+    pagination_class = Pagination
+
     @extend_schema(responses=DirectiveSerializer(many=True))
     def get(self, request: Request, client_id: str) -> Response:
         response, _ = self.paginate(directives_of(self.client), DirectiveSerializer)
@@ -257,11 +255,13 @@ class MayEditPoliciesOrReadOnly(BasePermission):
 
 
 class ConsentPolicyListView(APIView):
+    pagination_class = Pagination
+
     permission_classes = [IsAuthenticated, MayEditPoliciesOrReadOnly]
 
     @extend_schema(responses=ConsentPolicySerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(live_policies(), request, self)
         return paginator.get_paginated_response(ConsentPolicySerializer(page, many=True).data)
 
@@ -328,6 +328,8 @@ class EmergencyAccessView(ClientScopedView):
 
 
 class AccessLogView(ClientScopedView):
+    pagination_class = Pagination
+
     for_audit = True
 
     @extend_schema(responses=AccessEventSerializer(many=True))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -30,6 +31,15 @@ class Pagination(PageNumberPagination):
                 raise exceptions.ValidationError(
                     {self.page_query_param: ["A page is a whole number from 1."]}
                 )
+        raw_size = request.query_params.get(self.page_size_query_param)
+        if raw_size is not None and not (raw_size.isascii() and raw_size.isdecimal()):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["A page size is a whole number from 1."]}
+            )
+        if raw_size is not None and int(raw_size) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: ["A page size is a whole number from 1."]}
+            )
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: Any, **extra: Any) -> Response:
@@ -42,6 +52,29 @@ class Pagination(PageNumberPagination):
                 "results": data,
             }
         )
+
+
+# The page's query parameters, for views that describe their page by hand
+# (`page_schema`); views with `pagination_class` get them from drf-spectacular.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="A page number from 1."),
+    OpenApiParameter("page_size", int, description="Rows per page, from 1 (at most 100)."),
+]
+
+
+def page_schema(name: str, results: serializers.Serializer, **extra: serializers.Field) -> Any:
+    """The schema of a page that carries more than its rows (`withheld_count`,
+    `summary`): the envelope of `Pagination`, the extra fields, the results."""
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            **extra,
+            "results": results,
+        },
+    )
 
 
 def paginate(
@@ -81,6 +114,17 @@ def check_input(check: Any, **values: Any) -> None:
         raise serializers.ValidationError(error.fields) from None
 
 
+class Text(serializers.CharField):
+    """Text is a JSON string: DRF's own field also takes a number and writes it as
+    text, which the schema (`type: string`) says is invalid input. Every text
+    field a serializer reads is this one (`CoreConfig.ready` maps the model's)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UTCDateTimeField(serializers.DateTimeField):
     """A timestamp the API writes in UTC ("…Z"), whatever the clinic's time zone:
     an old date in the clinic's zone can carry an offset that is not a whole
@@ -112,13 +156,13 @@ class BoundedDateTimeField(UTCDateTimeField):
 
 class OrganizationRef(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    sector = serializers.CharField()
+    name = Text()
+    sector = Text()
 
 
 class ProviderRef(serializers.Serializer):
     id = serializers.IntegerField()
-    full_name = serializers.CharField(source="display_name")
+    full_name = Text(source="display_name")
 
 
 class _Conflict(exceptions.APIException):

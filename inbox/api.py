@@ -11,7 +11,7 @@ from access.lookups import access_notification
 from core.audit import Action, record_access
 from core.events import mark_notification_read, subject_label
 from core.models import Notification
-from core.rest import Pagination, choice_filter
+from core.rest import Pagination, Text, choice_filter
 from records.models import Service
 from referrals.events import REFERRAL
 
@@ -23,7 +23,7 @@ class NotificationSerializer(serializers.ModelSerializer):
     referral = serializers.SerializerMethodField()
     service = serializers.SerializerMethodField()
     entry = serializers.UUIDField(source="event.entry_id", allow_null=True)
-    preview = serializers.CharField()
+    preview = Text()
 
     class Meta:
         model = Notification
@@ -60,6 +60,8 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class InboxView(APIView):
+    pagination_class = Pagination
+
     @extend_schema(
         parameters=[OpenApiParameter("unread", str, enum=["true", "false"])],
         responses=NotificationSerializer(many=True),
@@ -67,7 +69,7 @@ class InboxView(APIView):
     def get(self, request: Request) -> Response:
         unread = choice_filter(request, "unread", ["true", "false"])
         notifications = inbox(request.user, unread=None if unread is None else unread == "true")
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = with_previews(paginator.paginate_queryset(notifications, request, self))
         # The inbox shows clients' names: audited like any list of clients.
         record_access(request.user, [n.client for n in page if n.client], Action.INBOX_LIST)

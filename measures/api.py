@@ -22,13 +22,16 @@ from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.permissions import may_read_entries
 from core.rest import (
+    PAGE_PARAMETERS,
     BoundedDateTimeField,
     OrganizationRef,
     Pagination,
     ProviderRef,
+    Text,
     UTCDateTimeField,
     check_input,
     choice_filter,
+    page_schema,
 )
 from measures import services
 from measures.instruments import INSTRUMENTS, Instrument, instrument_codes, instrument_named
@@ -122,8 +125,8 @@ class ScoredAtSerializer(serializers.Serializer):
 
 class RegistryClientSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="client_id")
-    given_name = serializers.CharField()
-    family_name = serializers.CharField()
+    given_name = Text()
+    family_name = Text()
 
 
 # One field instance formats every row's timestamps (a nested serializer per row
@@ -167,18 +170,18 @@ class InstrumentSerializer(serializers.Serializer):
     """A declaration, as outside systems need it to put the questions and read
     the scores."""
 
-    code = serializers.CharField()
-    name = serializers.CharField()
-    title = serializers.CharField()
-    question = serializers.CharField()
-    loinc = serializers.CharField(source="loinc_total")
-    loinc_panel = serializers.CharField()
+    code = Text()
+    name = Text()
+    title = Text()
+    question = Text()
+    loinc = Text(source="loinc_total")
+    loinc_panel = Text()
     max_score = serializers.IntegerField()
     safety_item = serializers.IntegerField(allow_null=True)
     items = serializers.SerializerMethodField()
     answers = serializers.SerializerMethodField()
     bands = serializers.SerializerMethodField()
-    copyright = serializers.CharField()
+    copyright = Text()
 
     def get_items(self, instrument: Instrument) -> list[dict]:
         return [
@@ -204,16 +207,14 @@ class InstrumentSerializer(serializers.Serializer):
 
 class AssessmentListView(ClientScopedView):
     @extend_schema(
-        parameters=[OpenApiParameter("instrument", str, enum=instrument_codes())],
-        responses=inline_serializer(
+        parameters=[
+            OpenApiParameter("instrument", str, enum=instrument_codes()),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_schema(
             "AssessmentPage",
-            {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "withheld_count": serializers.IntegerField(),
-                "results": AssessmentSerializer(many=True),
-            },
+            AssessmentSerializer(many=True),
+            withheld_count=serializers.IntegerField(),
         ),
     )
     def get(self, request: Request, client_id: str) -> Response:
@@ -276,21 +277,15 @@ class RegistryView(APIView):
         parameters=[
             OpenApiParameter("instrument", str, enum=instrument_codes(), required=True),
             OpenApiParameter("status", str, enum=[each.value for each in STATUS_ORDER]),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            *PAGE_PARAMETERS,
         ],
-        responses=inline_serializer(
+        responses=page_schema(
             "RegistryPage",
-            {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "summary": inline_serializer(
-                    "RegistrySummary",
-                    {each.value: serializers.IntegerField() for each in STATUS_ORDER},
-                ),
-                "results": RegistryRowSerializer(many=True),
-            },
+            RegistryRowSerializer(many=True),
+            summary=inline_serializer(
+                "RegistrySummary",
+                {each.value: serializers.IntegerField() for each in STATUS_ORDER},
+            ),
         ),
     )
     def get(self, request: Request) -> Response:

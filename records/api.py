@@ -4,7 +4,7 @@ care teams and entries. Serializers validate input; services do the writes."""
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,13 +19,16 @@ from core.audit import Action, record_access
 from core.errors import InvalidInput, NotAllowed
 from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
 from core.rest import (
+    PAGE_PARAMETERS,
     BoundedDateTimeField,
     OrganizationRef,
     Pagination,
     ProviderRef,
+    Text,
     UTCDateTimeField,
     check_input,
     json_object,
+    page_schema,
 )
 from core.vocabulary import (
     BODY_LIMIT,
@@ -45,7 +48,7 @@ from records.selectors import active_care_team
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=NAME_LIMIT)
+    name = Text(max_length=NAME_LIMIT)
     sector = serializers.ChoiceField(choices=Sector.choices)
 
     class Meta:
@@ -76,11 +79,9 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(max_length=NAME_LIMIT, validators=[UnicodeUsernameValidator()])
-    password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"}
-    )
-    full_name = serializers.CharField(max_length=NAME_LIMIT)
+    username = Text(max_length=NAME_LIMIT, validators=[UnicodeUsernameValidator()])
+    password = Text(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = Text(max_length=NAME_LIMIT)
     organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     role = serializers.ChoiceField(choices=Role.choices)
 
@@ -99,13 +100,11 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ClientSerializer(serializers.ModelSerializer):
-    given_name = serializers.CharField(max_length=NAME_LIMIT)
-    family_name = serializers.CharField(max_length=NAME_LIMIT)
+    given_name = Text(max_length=NAME_LIMIT)
+    family_name = Text(max_length=NAME_LIMIT)
     birth_date = serializers.DateField()
-    health_card_number = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, default=""
-    )
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    health_card_number = Text(max_length=32, required=False, allow_blank=True, default="")
+    phone = Text(max_length=32, required=False, allow_blank=True, default="")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
 
     class Meta:
@@ -136,11 +135,11 @@ class ClientSerializer(serializers.ModelSerializer):
 class ClientPatchSerializer(serializers.Serializer):
     """The fields a PATCH may change; the rules are `services.update_demographics`'s."""
 
-    given_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
-    family_name = serializers.CharField(max_length=NAME_LIMIT, required=False)
+    given_name = Text(max_length=NAME_LIMIT, required=False)
+    family_name = Text(max_length=NAME_LIMIT, required=False)
     birth_date = serializers.DateField(required=False)
-    health_card_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    health_card_number = Text(max_length=32, required=False, allow_blank=True)
+    phone = Text(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
 
 
@@ -171,10 +170,8 @@ class CareTeamAddSerializer(serializers.Serializer):
 class EntrySerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(choices=Category.choices)
     kind = serializers.ChoiceField(choices=EntryKind.choices)
-    title = serializers.CharField(max_length=TITLE_LIMIT)
-    body = serializers.CharField(
-        max_length=BODY_LIMIT, allow_blank=True, required=False, default=""
-    )
+    title = Text(max_length=TITLE_LIMIT)
+    body = Text(max_length=BODY_LIMIT, allow_blank=True, required=False, default="")
     occurred_at = BoundedDateTimeField(required=False)
     data = serializers.JSONField(required=False, default=dict)
     author = ProviderRef(read_only=True)
@@ -244,13 +241,13 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class EntryAmendSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_LIMIT)
-    body = serializers.CharField(max_length=BODY_LIMIT, allow_blank=True, required=False)
-    reason = serializers.CharField(max_length=REASON_LIMIT, allow_blank=True, required=False)
+    title = Text(max_length=TITLE_LIMIT)
+    body = Text(max_length=BODY_LIMIT, allow_blank=True, required=False)
+    reason = Text(max_length=REASON_LIMIT, allow_blank=True, required=False)
 
 
 class EntryRetractSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_LIMIT)
+    reason = Text(max_length=REASON_LIMIT)
 
 
 def _contains_nul(value: Any) -> bool:
@@ -275,9 +272,11 @@ class MeView(APIView):
 class OrganizationListView(APIView):
     """All organizations (any provider may read them, to refer); superusers create."""
 
+    pagination_class = Pagination
+
     @extend_schema(responses=OrganizationWithWaitSerializer(many=True))
     def get(self, request: Request) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(Organization.objects.order_by("name"), request, self)
         waits = organization_waits(page)
         return paginator.get_paginated_response(
@@ -316,7 +315,19 @@ class ProviderCreateView(APIView):
 
 
 class ClientListView(APIView):
-    @extend_schema(responses=ClientSerializer(many=True))
+    pagination_class = Pagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Part of a name, a health card number or a birth date (YYYY-MM-DD); "
+                "at most 200 characters.",
+            )
+        ],
+        responses=ClientSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "")
         if len(query) > 200:
@@ -326,7 +337,7 @@ class ClientListView(APIView):
         if "\x00" in query:
             # PostgreSQL refuses NUL in a query; answer alike on every database.
             raise exceptions.ValidationError({"q": ["Null characters are not allowed."]})
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(search_clients(request.user, query), request, self)
         record_access(request.user, page, Action.CLIENT_SEARCH if query else Action.CLIENT_LIST)
         return paginator.get_paginated_response(ClientSerializer(page, many=True).data)
@@ -423,16 +434,20 @@ def parse_category_filter(request: Request) -> list[str] | None:
 
 class EntryListView(EntryReadingView):
     @extend_schema(
-        responses=inline_serializer(
-            "EntryPage",
-            {
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "withheld_count": serializers.IntegerField(),
-                "results": EntrySerializer(many=True),
-            },
-        )
+        parameters=[
+            OpenApiParameter(
+                "category",
+                str,
+                enum=Category.values,
+                many=True,
+                explode=True,
+                description="Only these categories (repeat for several).",
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses=page_schema(
+            "EntryPage", EntrySerializer(many=True), withheld_count=serializers.IntegerField()
+        ),
     )
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)

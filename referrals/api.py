@@ -17,7 +17,7 @@ from access.lookups import access_client, access_referral
 from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.ids import parse_uuid
-from core.rest import Pagination, check_input, choice_filter, json_object
+from core.rest import Pagination, Text, check_input, choice_filter, json_object
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
 from records.models import Organization, Provider, Service
 from referrals import selectors, services
@@ -29,18 +29,20 @@ from referrals.transitions import ReferralAction, require_side
 
 class ServiceRef(serializers.Serializer):
     id = serializers.UUIDField()
-    name = serializers.CharField()
+    name = Text()
 
 
 class ReferralSerializer(serializers.ModelSerializer):
     client = serializers.SerializerMethodField()
     service = ServiceRef(allow_null=True)
-    from_organization_name = serializers.CharField(source="from_organization.name")
-    to_organization_name = serializers.CharField(source="to_organization.name")
+    from_organization_name = Text(source="from_organization.name")
+    to_organization_name = Text(source="to_organization.name")
     referred_by = serializers.SerializerMethodField()
     wait_days = serializers.SerializerMethodField()
     shared_categories = serializers.SerializerMethodField()
-    redirected_from = serializers.UUIDField(source="redirected_from_id", read_only=True)
+    redirected_from = serializers.UUIDField(
+        source="redirected_from_id", read_only=True, allow_null=True
+    )
     redirected_to = serializers.SerializerMethodField()
 
     class Meta:
@@ -108,7 +110,7 @@ class ReferralCreateSerializer(serializers.Serializer):
         pk_field=serializers.UUIDField(),
         required=False,
     )
-    reason = serializers.CharField(max_length=REASON_LIMIT)
+    reason = Text(max_length=REASON_LIMIT)
     urgency = serializers.ChoiceField(choices=Urgency.choices)
     share_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices),
@@ -128,7 +130,7 @@ class ReferralCreateSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_LIMIT)
+    reason = Text(max_length=REASON_LIMIT)
 
 
 class ScheduleSerializer(serializers.Serializer):
@@ -136,10 +138,8 @@ class ScheduleSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=TITLE_LIMIT)
-    body = serializers.CharField(
-        max_length=BODY_LIMIT, allow_blank=True, required=False, default=""
-    )
+    title = Text(max_length=TITLE_LIMIT)
+    body = Text(max_length=BODY_LIMIT, allow_blank=True, required=False, default="")
     category = serializers.ChoiceField(choices=Category.choices)
 
 
@@ -157,7 +157,7 @@ class RedirectSerializer(serializers.Serializer):
         required=False,
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
-    note = serializers.CharField(max_length=REASON_LIMIT, required=False, allow_blank=True)
+    note = Text(max_length=REASON_LIMIT, required=False, allow_blank=True)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -188,6 +188,10 @@ def _service_filter(request: Request) -> Service:
 
 
 class ReferralListView(APIView):
+    pagination_class = Pagination
+    # The body's client is looked up through the gate: 404 when not the caller's.
+    body_names_visible_rows = True
+
     @extend_schema(
         parameters=[
             OpenApiParameter("direction", str, enum=["incoming", "outgoing"]),
@@ -208,7 +212,7 @@ class ReferralListView(APIView):
             referrals = referrals.filter(status=state)
         if "service" in request.query_params:
             referrals = referrals.filter(service=_service_filter(request))
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(referrals, request, self)
         record_access(request.user, [r.client for r in page], Action.REFERRAL_LIST)
         return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
