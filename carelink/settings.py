@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "core.vocabulary.Sector",
         "RoleEnum": "core.vocabulary.Role",
         "EffectEnum": "consent.models.Effect",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
     },
 }
 
