@@ -5,6 +5,8 @@ its content, its audit and its errors."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -562,3 +564,48 @@ def test_client_detail_says_whether_there_is_a_portal_account(ana, dr_lee, api_a
         code=code, birth_date=ana.birth_date, username="ana", password=PASSWORD, address="x"
     )
     assert api_as(dr_lee).get(url).json()["portal_account"] is True
+
+
+# --- constant queries ---------------------------------------------------------------------------
+
+
+def portal_queries(account, path: str) -> int:
+    api = APIClient()
+    api.force_authenticate(account)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(path).status_code == 200
+    return len(queries)
+
+
+def test_portal_lists_do_not_grow_a_query_per_row(
+    ana, ana_account, dr_lee, emp_jo, mh_centre, housing, counselling, api_as
+):
+    def refer_twice() -> None:
+        referral_services.refer_client(
+            provider=dr_lee, client=ana, reason="r", urgency="routine", service=counselling
+        )
+        referral_services.refer_client(
+            provider=dr_lee, client=ana, reason="r", urgency="routine", to_organization=housing
+        )
+        api_as(emp_jo).get(f"/api/v1/clients/{ana.pk}/")
+        api_as(dr_lee).post(
+            f"/api/v1/clients/{ana.pk}/consents/",
+            {"effect": "permit", "grantee_sector": "housing", "categories": ["housing"]},
+            format="json",
+        )
+
+    refer_twice()
+    paths = [
+        "/api/v1/portal/referrals/",
+        "/api/v1/portal/access-log/",
+        "/api/v1/portal/consents/",
+        "/api/v1/portal/care-team/",
+    ]
+    few = {path: portal_queries(ana_account, path) for path in paths}
+    for _ in range(5):
+        refer_twice()
+    many = {path: portal_queries(ana_account, path) for path in paths}
+    assert few == many
+    # The account's client, the page's count and rows, and for referrals the
+    # service's and the organization's wait figures (two queries each).
+    assert many["/api/v1/portal/referrals/"] <= 7
