@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.throttle import AddressThrottle
 from consent import services as consent_services
 from consent.models import ConsentDirective, Effect
+from consent.selectors import categories_shared_with, denies_covering
 from core.audit import Action, record_access
 from core.errors import (
     Conflict,
@@ -274,6 +275,49 @@ def revoke_consent_by_client(*, account: Provider, directive: ConsentDirective) 
     if directive.client_id != client.pk:
         raise NotAllowed(NOT_YOURS)
     return consent_services.revoke_consent(provider=account, directive=directive)
+
+
+@transaction.atomic
+def change_sharing(
+    *, account: Provider, organization: Organization, category: str, share: bool
+) -> list[ConsentDirective]:
+    """One kind of information for one organization, the way the client
+    thinks of it: "let them see it" or "stop letting them see it". One
+    transaction, all or nothing; returns the directives it recorded or revoked.
+
+    - Stop: a deny for that organization and category (deny overrides any
+      permit, whoever recorded it, at once).
+    - Let: take back the client's active denies that keep the category from
+      the organization (or its sector), then, where no permit covers it yet, a
+      permit for that organization.
+    """
+    client = portal_client(account)
+    errors = InputErrors()
+    errors.check("category", category in Category.values, "Choose a kind of information.")
+    errors.check("organization", isinstance(organization, Organization), "Choose an organization.")
+    errors.raise_if_any()
+    if not share:
+        deny = record_consent_by_client(
+            account=account,
+            effect=Effect.DENY,
+            categories=[category],
+            grantee_organization=organization,
+        )
+        return [deny]
+    changed = [
+        revoke_consent_by_client(account=account, directive=directive)
+        for directive in denies_covering(client, organization, category)
+    ]
+    if category not in categories_shared_with(client, [organization])[organization.pk]:
+        changed.append(
+            record_consent_by_client(
+                account=account,
+                effect=Effect.PERMIT,
+                categories=[category],
+                grantee_organization=organization,
+            )
+        )
+    return changed
 
 
 # --- how did it go? ------------------------------------------------------------------------
