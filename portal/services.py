@@ -148,6 +148,28 @@ def _count_birth_date_miss(invite: PortalInvite) -> None:
         ).update(voided_at=timezone.now())
 
 
+@transaction.atomic
+def _open_account(
+    invite: PortalInvite, *, username: str, password: str, full_name: str
+) -> Provider | None:
+    """The account, the code used and the audit row, together; None when the
+    code is no longer live once locked (of two activations racing with one
+    code, one opens the account)."""
+    invite = PortalInvite.objects.select_for_update().select_related("client").get(pk=invite.pk)
+    if not invite.is_live():
+        return None
+    client = invite.client
+    if Provider.objects.filter(client=client).exists():
+        raise Conflict(ALREADY_HAS_ACCOUNT)
+    account = Provider(username=username, full_name=full_name, client=client)
+    account.set_password(password)
+    with conflict_on_duplicate(ALREADY_HAS_ACCOUNT):
+        account.save()
+    PortalInvite.objects.filter(pk=invite.pk).update(used_at=timezone.now(), account=account)
+    record_access(account, client, Action.PORTAL_ACTIVATE)
+    return account
+
+
 def _check_activation_input(code: object, birth_date: object, username: object) -> None:
     errors = InputErrors()
     errors.check("code", isinstance(code, str) and bool(code.strip()), "Give the code.")
@@ -168,6 +190,10 @@ def activate_portal_account(
     (one and the same 400 for every way they can be wrong; a birth date that
     does not match counts against the code, five void it); the username and
     the project's password rules (400 by field); one account per client (409).
+
+    Call it outside any transaction of your own: a refusal writes what it
+    counts (the address's failure, the code's miss) before raising, and a
+    transaction left by that exception would take them back.
     """
     check_activation_throttle(address)
     _check_activation_input(code, birth_date, username)
@@ -183,19 +209,9 @@ def activate_portal_account(
     username = require_text("username", username, NAME_LIMIT)
     full_name = f"{client.given_name} {client.family_name}"
     check_new_account(username=username, password=password or "", full_name=full_name)
-    with transaction.atomic():
-        # Lock the code: of two activations racing with it, one opens the account.
-        invite = PortalInvite.objects.select_for_update().get(pk=invite.pk)
-        if not invite.is_live():
-            raise _refuse(address)
-        if Provider.objects.filter(client=client).exists():
-            raise Conflict(ALREADY_HAS_ACCOUNT)
-        account = Provider(username=username, full_name=full_name, client=client)
-        account.set_password(password)
-        with conflict_on_duplicate(ALREADY_HAS_ACCOUNT):
-            account.save()
-        PortalInvite.objects.filter(pk=invite.pk).update(used_at=timezone.now(), account=account)
-        record_access(account, client, Action.PORTAL_ACTIVATE)
+    account = _open_account(invite, username=username, password=password, full_name=full_name)
+    if account is None:  # the code was used by a racing activation meanwhile
+        raise _refuse(address)
     return account
 
 
