@@ -4,6 +4,7 @@ may see now, what a change would do, and the change itself — all read from
 the one consent engine, and checked against what a provider actually sees."""
 
 import pytest
+from django.test import Client
 
 from consent import services as consent_services
 from consent.selectors import categories_shared_with, visible_entries
@@ -128,3 +129,16 @@ def test_bad_choice_changes_nothing(account, ana, employment_service):
         )
     assert "category" in error.value.fields
     assert not ana.consents.exists()
+
+
+def test_the_client_page_says_the_client_recorded_it(account, ana, dr_lee, employment_service):
+    portal_services.change_sharing(
+        account=account, organization=employment_service, category="housing", share=False
+    )
+    dr_lee.set_password(PASSWORD)
+    dr_lee.save()
+    web = Client()
+    web.force_login(dr_lee)
+    page = web.get(f"/clients/{ana.pk}/").content.decode()
+    assert "recorded by the client in the portal" in page
+    assert "recorded by Ana Silva" not in page
