@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "measures",
     "capacity",
     "inbox",
+    "portal",
     "carelink",
 ]
 
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Every access recorded under the face it came through (web, api, fhir, portal).
     "core.audit.AuditChannelMiddleware",
+    # A client's account stays in the portal; nobody else enters it (core.permissions).
+    "core.permissions.WallMiddleware",
     "core.pages.ApplicationErrorMiddleware",
     # AxesMiddleware last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
@@ -198,7 +201,10 @@ REST_FRAMEWORK = {
         "accounts.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "core.permissions.BehindTheWall",
+    ],
     # JSON in and out: a form-encoded or multipart body is a 415.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.rest.Pagination",
@@ -221,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "core.vocabulary.Sector",
         "RoleEnum": "core.vocabulary.Role",
         "EffectEnum": "consent.models.Effect",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
     },
 }
 
@@ -282,6 +289,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
         "task": "core.events.sweep_outbox",
+        "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
+    },
+    "send-pending-client-notices": {
+        "task": "portal.events.send_pending_notices",
         "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
     },
     "notice-overdue-referrals": {
@@ -385,3 +396,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# --- the client portal (docs/portal.md) ------------------------------------------------
+# Guessing invitation codes: after this many failed activations from one address
+# within the window, every further attempt from it is a 429 (0 switches it off).
+CARELINK_PORTAL_ACTIVATION_FAILURES_PER_ADDRESS = env.int(
+    "CARELINK_PORTAL_ACTIVATION_FAILURES_PER_ADDRESS", default=30
+)
+CARELINK_PORTAL_ACTIVATION_WINDOW_MINUTES = env.int(
+    "CARELINK_PORTAL_ACTIVATION_WINDOW_MINUTES", default=10
+)
