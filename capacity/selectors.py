@@ -17,6 +17,7 @@ weekly history of one service costs four. Nothing loads referrals into Python.
 from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
     Min,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
     Window,
@@ -37,6 +39,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.ids import parse_uuid
+from portal.models import ExperienceAnswer
 from records.models import Organization, Service
 from referrals.models import WAITING_STATUSES, Referral, ReferralStatus
 
@@ -44,6 +47,8 @@ SAMPLE_DAYS = 180
 RECENT_DAYS = 28
 # Below this many waits a median would all but name the referrals behind it.
 PUBLISH_FROM = 6
+# Below this many survey answers a mean could be traced to a client.
+EXPERIENCE_FROM = 5
 # A week's median needs this many referrals that stopped waiting that week.
 WEEK_MEDIAN_FROM = 3
 GROWING_FROM = 5
@@ -234,7 +239,7 @@ def organization_waits(
 @dataclass(frozen=True)
 class Experience:
     """What clients said of a service after their referrals (the portal's
-    survey, docs/capacity.md). Every figure but `responses` stays null below
+    survey, docs/portal.md). Every figure but `responses` stays null below
     5 responses, so no answer can be traced to a client."""
 
     responses: int = 0
@@ -246,10 +251,43 @@ class Experience:
         return asdict(self)
 
 
+def _one_decimal(total: int, count: int) -> float:
+    """A mean rounded to one decimal, halves up (4.25 → 4.3), in exact arithmetic."""
+    return float((Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 def service_experiences(services: Iterable[Service | Any]) -> dict:
-    """No survey is collected yet: the client portal brings it. Until then
-    every service has no responses, and the field keeps its place in the API."""
-    return {getattr(service, "pk", service): Experience() for service in services}
+    """The experience of each service (by id): what clients answered about
+    their referrals to it, in one grouped query. Below EXPERIENCE_FROM answers
+    only their number shows; no single answer ever leaves this function."""
+    ids = [getattr(service, "pk", service) for service in services]
+    if not ids:
+        return {}
+    rows = (
+        ExperienceAnswer.objects.filter(referral__service_id__in=ids)
+        .order_by()
+        .values("referral__service_id")
+        .annotate(
+            responses=Count("pk"),
+            repeated=Count("pk", filter=Q(repeated_story=True)),
+            kept_informed=Sum("kept_informed"),
+            overall=Sum("overall"),
+        )
+        .values_list("referral__service_id", "responses", "repeated", "kept_informed", "overall")
+    )
+    found = {}
+    for service_id, responses, repeated, kept_informed, overall in rows:
+        if responses < EXPERIENCE_FROM:
+            found[service_id] = Experience(responses=responses)
+            continue
+        percent = (Decimal(100 * repeated) / Decimal(responses)).quantize(1, ROUND_HALF_UP)
+        found[service_id] = Experience(
+            responses=responses,
+            repeated_story_percent=int(percent),
+            kept_informed_mean=_one_decimal(kept_informed, responses),
+            overall_mean=_one_decimal(overall, responses),
+        )
+    return {service_id: found.get(service_id, Experience()) for service_id in ids}
 
 
 # --- the weekly history ----------------------------------------------------------------

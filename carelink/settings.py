@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "measures",
     "capacity",
     "inbox",
+    "portal",
     "carelink",
 ]
 
@@ -383,3 +384,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# --- the client portal (docs/portal.md) ------------------------------------------------
+# Guessing invitation codes: after this many failed activations from one address
+# within the window, every further attempt from it is a 429 (0 switches it off).
+CARELINK_PORTAL_ACTIVATION_FAILURES_PER_ADDRESS = env.int(
+    "CARELINK_PORTAL_ACTIVATION_FAILURES_PER_ADDRESS", default=30
+)
+CARELINK_PORTAL_ACTIVATION_WINDOW_MINUTES = env.int(
+    "CARELINK_PORTAL_ACTIVATION_WINDOW_MINUTES", default=10
+)

@@ -71,6 +71,11 @@ class Action(models.TextChoices):
     ASSESSMENT_READ = "assessment.read", "read an assessment"
     REGISTRY_READ = "registry.read", "read the registry"
     DASHBOARD_READ = "dashboard.read", "opened the dashboard"
+    # The client portal (docs/portal.md).
+    PORTAL_INVITE = "portal.invite", "gave the client a portal invitation"
+    PORTAL_ACTIVATE = "portal.activate", "opened their portal account"
+    PORTAL_NOTICES = "portal.notices", "changed their email notices"
+    EXPERIENCE_RECORD = "experience.record", "answered the survey about a referral"
 
 
 _channel: ContextVar[str] = ContextVar("audit_channel", default=Channel.SYSTEM)

@@ -7,6 +7,7 @@ for the pages.
 | `InvalidInput` | 400 | the form again, each message by its field |
 | `NotAllowed`   | 403 | the 403 page                            |
 | `Conflict`     | 409 | the page again with the reason          |
+| `TooManyAttempts` | 429 + `Retry-After` | the page again with the reason |
 
 Not found is not here: a thing the caller may not see does not exist for them,
 and the access lookups raise Django's `Http404`, which both faces already
@@ -55,6 +56,18 @@ class Conflict(ApplicationError):
 
     status_code = 409
     default_message = "This change is not allowed in the current state."
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many failed attempts from one address (a guessing limit): 429 with
+    `Retry-After`, whole seconds."""
+
+    status_code = 429
+    default_message = "Too many failed attempts from this address. Try again later."
+
+    def __init__(self, retry_after: int, message: str = "") -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class InputErrors:

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.errors import ApplicationError, InvalidInput, NotAllowed
+from core.errors import ApplicationError, InvalidInput, NotAllowed, TooManyAttempts
 from core.permissions import is_provider
 
 View = Callable[..., HttpResponse]
@@ -132,6 +132,15 @@ class ApplicationErrorMiddleware:
             return None
         if isinstance(exc, NotAllowed):
             return render(request, "403.html", {"exception": exc.message}, status=403)
+        if isinstance(exc, TooManyAttempts):
+            response = render(
+                request,
+                "application_error.html",
+                {"message": exc.message, "status": exc.status_code},
+                status=exc.status_code,
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return render(
             request,
             "application_error.html",

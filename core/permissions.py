@@ -153,3 +153,12 @@ def may_open_and_close_intake(user: Any, organization_id: object) -> bool:
         and user.role == Role.INTAKE_WORKER
         and str(organization_id) == str(user.organization_id)
     )
+
+
+def may_issue_portal_invite(user: Any) -> bool:
+    """Handing a client the code that opens their portal account: the roles
+    that treat (the client is in front of them) and privacy officers (to whom
+    a client turns to learn who looked at their record). Not organization
+    admins: they run staff accounts, not clients' (docs/access-rules.md,
+    "The client portal")."""
+    return treats_clients(user) or (is_provider(user) and user.role == Role.PRIVACY_OFFICER)

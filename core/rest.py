@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError, InvalidInput
+from core.errors import ApplicationError, InvalidInput, TooManyAttempts
 
 
 class Pagination(PageNumberPagination):
@@ -127,9 +127,11 @@ class _Conflict(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus the application error: 400 by field, 403, 409."""
+    """DRF's handler, plus the application error: 400 by field, 403, 409, 429."""
     if isinstance(exc, InvalidInput):
         exc = exceptions.ValidationError(exc.fields)
+    elif isinstance(exc, TooManyAttempts):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
     elif isinstance(exc, ApplicationError):
         if exc.status_code == status.HTTP_403_FORBIDDEN:
             exc = exceptions.PermissionDenied(exc.message)

@@ -148,8 +148,9 @@ def many_services(n: int, referrals_each: int, client, referrer) -> None:
 
 
 # The page count, the page (services with their organizations), the wait
-# counts, the percentile picks. Nothing per service or per referral.
-SERVICE_LIST_QUERIES = 4
+# counts, the percentile picks, the survey's figures (one grouped query).
+# Nothing per service or per referral.
+SERVICE_LIST_QUERIES = 5
 # The page count, the page, the wait counts, the percentile picks.
 ORGANIZATION_LIST_QUERIES = 4
 

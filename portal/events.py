@@ -1,0 +1,1 @@
+"""The portal's part in routing: email notices to the client (docs/portal.md)."""

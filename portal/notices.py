@@ -1,0 +1,1 @@
+"""The email notices opt-out page (docs/portal.md)."""
