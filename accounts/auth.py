@@ -3,9 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
+from rest_framework.request import Request
 
 from accounts.models import DeviceToken
 from accounts.services import revoke_stale_tokens, token_is_current
+from core.permissions import wall_refusal
 from records.models import Provider
 
 
@@ -13,6 +15,17 @@ class DeviceTokenAuthentication(TokenAuthentication):
     """knox's hashed, expiring tokens (`Authorization: Token <token>`), refused —
     and deleted — once the account is inactive or its password has changed since
     the token was issued. A refused token answers exactly like an unknown one."""
+
+    def authenticate(self, request: Request) -> tuple[Provider, DeviceToken] | None:
+        """A token signs in only on its own side of the portal's wall
+        (core.permissions): checked here, as the token is read, so no view's
+        own permission classes can leave it out."""
+        signed_in = super().authenticate(request)
+        if signed_in is not None:
+            refusal = wall_refusal(signed_in[0], request._request.path_info)
+            if refusal is not None:
+                raise exceptions.PermissionDenied(refusal)
+        return signed_in
 
     def validate_user(self, auth_token: DeviceToken) -> tuple[Provider, DeviceToken]:
         if not token_is_current(auth_token):

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import csrf, defaults
@@ -72,7 +72,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
-        return json_error(403, "You do not have permission to perform this action.")
+        # Our own refusals say why (the portal's wall); anything else says no more.
+        said = str(exception) if isinstance(exception, PermissionDenied) else ""
+        return json_error(403, said or "You do not have permission to perform this action.")
     return defaults.permission_denied(request, exception)
 
 

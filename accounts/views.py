@@ -2,6 +2,7 @@
 factor (enrolment on first sign-in), behind the per-address throttle."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import user_login_failed
@@ -10,15 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import second_factor
 from accounts.forms import EnrolForm, SecondFactorForm
 from accounts.sign_in import PendingSignIn, complete_sign_in, hold_sign_in, pending_sign_in
 from accounts.throttle import client_address, sign_in_throttle
+from core.permissions import is_client_account, wall_refusal
 
 WRONG_CODE = "That code is not valid. Type the code the app shows now, or a recovery code."
 EXPIRED = "Your sign-in took too long. Sign in again."
+PORTAL_HOME = "/portal/"
 
 
 def throttled_page(request: HttpRequest, wait: int) -> HttpResponse:
@@ -45,9 +49,27 @@ def _failed(request: HttpRequest, pending: PendingSignIn) -> None:
     )
 
 
+def portal_home_url() -> str:
+    """Where a client's account lands: the portal's home page (named
+    `portal:home`; its address while the portal's pages are not installed)."""
+    try:
+        return reverse("portal:home")
+    except NoReverseMatch:
+        return PORTAL_HOME
+
+
 class SignInView(auth_views.LoginView):
     """Django's sign-in form, behind the per-address throttle it shares with the
-    token endpoint; the roles that need a second factor go on to it."""
+    token endpoint; the roles that need a second factor go on to it. A
+    client's account lands in the portal (a `next` on the providers' side of
+    the wall would only be a 403)."""
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        user = self.request.user
+        if is_client_account(user) and wall_refusal(user, urlsplit(url).path) is not None:
+            return portal_home_url()
+        return url
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _throttled(request) or super().post(request, *args, **kwargs)

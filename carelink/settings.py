@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Every access recorded under the face it came through (web, api, fhir, portal).
     "core.audit.AuditChannelMiddleware",
+    # A client's account stays in the portal; nobody else enters it (core.permissions).
+    "core.permissions.WallMiddleware",
     "core.pages.ApplicationErrorMiddleware",
     # AxesMiddleware last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
@@ -199,7 +201,10 @@ REST_FRAMEWORK = {
         "accounts.auth.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "core.permissions.BehindTheWall",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.rest.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -7,10 +7,15 @@ that is the consent engine (`consent.selectors`) and the access lookups
 stand on the ground floor and every floor may ask them.
 """
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
 
 from core.vocabulary import Role
 
@@ -162,3 +167,94 @@ def may_issue_portal_invite(user: Any) -> bool:
     admins: they run staff accounts, not clients' (docs/access-rules.md,
     "The client portal")."""
     return treats_clients(user) or (is_provider(user) and user.role == Role.PRIVACY_OFFICER)
+
+
+# --- the wall between the portal and everything else ---------------------------------------
+# A client's account uses the portal and nothing else; every other account uses
+# everything but the portal (docs/access-rules.md, "The client portal"). Decided
+# here, by path, for every face at once: `WallMiddleware` for whatever a session
+# signs in (pages, the admin, the API and FHIR through a browser), and the API's
+# token authentication (accounts.auth) and default permission class
+# (BehindTheWall) for tokens. A new path is on the providers' side
+# unless it is listed below.
+
+
+class WallSide(models.TextChoices):
+    PROVIDERS = "providers", "providers' side"
+    PORTAL = "portal", "the client portal"
+    BOTH = "both", "either kind of account"
+
+
+# Paths any account may use: signing in and out, the schema, the capability
+# statement, static files, the keep-alive of the pages' idle logout, the
+# portal's activation (no sign-in at all) and the email notices' opt-out link.
+PATHS_FOR_BOTH = (
+    "/accounts/",
+    "/api/v1/auth/",
+    "/api/v1/portal/activate/",
+    "/api/schema/",
+    "/api/docs/",
+    "/fhir/R4/metadata",
+    "/static/",
+    "/session/keepalive/",
+    "/portal/notices/stop/",
+)
+PORTAL_PATHS = ("/api/v1/portal/", "/portal/")
+
+CLIENTS_STAY_IN_THE_PORTAL = "Your account opens the client portal only."
+PORTAL_IS_FOR_CLIENTS = "The portal is for clients' own accounts."
+
+
+def wall_side(path: str) -> WallSide:
+    if path.startswith(PATHS_FOR_BOTH):
+        return WallSide.BOTH
+    if path.startswith(PORTAL_PATHS):
+        return WallSide.PORTAL
+    return WallSide.PROVIDERS
+
+
+def wall_refusal(user: Any, path: str) -> str | None:
+    """Why this signed-in account may not use this path (a 403), or None. Not
+    signed in is not for the wall to answer (401, or the sign-in page)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    side = wall_side(path)
+    if side == WallSide.BOTH:
+        return None
+    client = is_client_account(user)
+    if client and side == WallSide.PROVIDERS:
+        return CLIENTS_STAY_IN_THE_PORTAL
+    if not client and side == WallSide.PORTAL:
+        return PORTAL_IS_FOR_CLIENTS
+    return None
+
+
+class WallMiddleware:
+    """The wall for every request a session signs in, before any view runs —
+    so before the client gate's 404, as the contract orders it. A refusal is
+    Django's 403 (JSON under /api/ and /fhir/, the 403 page elsewhere)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
+    ) -> HttpResponse | None:
+        refusal = wall_refusal(getattr(request, "user", None), request.path_info)
+        if refusal is not None:
+            raise PermissionDenied(refusal)
+        return None
+
+
+class BehindTheWall(BasePermission):
+    """The wall among the API's default permissions: what a view with the
+    defaults signs in by any authentication is held to it too."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        refusal = wall_refusal(request.user, request._request.path_info)
+        if refusal is not None:
+            raise exceptions.PermissionDenied(refusal)
+        return True
