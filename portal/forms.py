@@ -21,6 +21,7 @@ KIND_NAMES = {
     Category.SOCIAL: "Social supports",
 }
 
+
 class ActivationForm(forms.Form):
     code = forms.CharField(
         label="Your code",
@@ -119,9 +120,19 @@ class ExperienceForm(forms.Form):
 
 
 class EmailNoticesForm(forms.Form):
-    enabled = forms.TypedChoiceField(
+    email_notices = forms.TypedChoiceField(
         label="Email me when a referral is booked or turned down",
         choices=[("yes", "Yes, email me"), ("no", "No emails")],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
+    )
+
+
+class EmailAddressForm(forms.Form):
+    email = forms.CharField(
+        label="Your email address",
+        required=False,
+        max_length=254,
+        help_text="Leave it empty to remove it. Your care team sees it too.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

@@ -10,7 +10,7 @@ written by the services.
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,13 +37,14 @@ from portal import selectors, services
 from portal.forms import (
     KIND_NAMES,
     ActivationForm,
+    EmailAddressForm,
     EmailNoticesForm,
     ExperienceForm,
     SharingChangeForm,
 )
 from records.models import Client, Organization
 
-ACCESS_LOG_PAGE_SIZE = 25
+ACCESS_LOG_PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
 
 
@@ -159,6 +161,28 @@ def access_sentence(event: Any) -> dict[str, Any]:
     }
 
 
+def day_in_words(day: date) -> str:
+    today = timezone.localdate()
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    if day.year == today.year:
+        return day.strftime("%A %-d %B")
+    return day.strftime("%A %-d %B %Y")
+
+
+def _by_day(sentences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's sentences under a heading per day ("Today", "Yesterday", …)."""
+    days: list[dict[str, Any]] = []
+    for sentence in sentences:
+        day = timezone.localtime(sentence["event"].at).date()
+        if not days or days[-1]["day"] != day:
+            days.append({"day": day, "heading": day_in_words(day), "sentences": []})
+        days[-1]["sentences"].append(sentence)
+    return days
+
+
 # --- activation (no account yet) -----------------------------------------------------
 
 
@@ -196,7 +220,11 @@ def home(request: HttpRequest, client: Client) -> HttpResponse:
     referrals = list(selectors.portal_referrals(client))
     now = timezone.now()
     upcoming = sorted(
-        (r for r in referrals if r.status == "scheduled" and r.appointment_at and r.appointment_at >= now),
+        (
+            r
+            for r in referrals
+            if r.status == "scheduled" and r.appointment_at and r.appointment_at >= now
+        ),
         key=lambda r: r.appointment_at,
     )
     context = {
@@ -214,9 +242,7 @@ def _care_team_by_organization(client: Client) -> list[dict[str, Any]]:
     groups: dict[Any, dict[str, Any]] = {}
     for member in selectors.portal_care_team(client):
         organization = member.provider.organization
-        group = groups.setdefault(
-            organization.pk, {"organization": organization, "people": []}
-        )
+        group = groups.setdefault(organization.pk, {"organization": organization, "people": []})
         group["people"].append(member.provider)
     return list(groups.values())
 
@@ -231,7 +257,7 @@ def access_log(request: HttpRequest, client: Client) -> HttpResponse:
     context = {
         "nav": "access",
         "page": page,
-        "sentences": sentences,
+        "days": _by_day(sentences),
         "any_emergency": any(s["emergency"] for s in sentences),
         "any_matching": any(s["matching"] for s in sentences),
     }
@@ -306,7 +332,9 @@ def _active_choices(client: Client) -> list[ConsentDirective]:
 def _denies_covering(client: Client, organization: Organization, kind: str) -> list[Any]:
     """The active 'do not share' choices that keep this kind from this organization."""
     return list(
-        _covering(Effect.DENY, timezone.now(), organization=organization.pk, sector=organization.sector)
+        _covering(
+            Effect.DENY, timezone.now(), organization=organization.pk, sector=organization.sector
+        )
         .filter(directive__client=client, category=kind)
         .values_list("directive_id", flat=True)
         .distinct()
@@ -347,7 +375,7 @@ def _choice(directive: ConsentDirective) -> dict[str, Any]:
         text = f"{grantee} may see your {kinds} notes."
     else:
         text = f"{grantee} may not see your {kinds} notes."
-    if getattr(directive, "recorded_by_client", False) or directive.recorded_by_id is None:
+    if directive.recorded_by_id is None or directive.recorded_by.client_id:
         by = "You chose this"
     else:
         by = f"Written down by {directive.recorded_by.full_name or directive.recorded_by.username}"
@@ -396,16 +424,18 @@ def sharing_change(request: HttpRequest, client: Client) -> HttpResponse:
             messages.info(request, "Nothing changed: this was already your choice.")
             return redirect("portal:sharing")
         if share:
-            by_id = {d.pk: d for d in _active_choices(client)}
-            for directive_id in denies:
-                services.revoke_consent_by_client(account=request.user, directive=by_id[directive_id])
-            if needs_permit:
-                services.record_consent_by_client(
-                    account=request.user,
-                    effect=Effect.PERMIT,
-                    categories=[kind],
-                    grantee_organization=organization,
-                )
+            # Sharing is taking back what keeps the kind from them and, where no
+            # choice lets them see it yet, saying yes: one change, all or nothing.
+            with transaction.atomic():
+                for directive in ConsentDirective.objects.filter(pk__in=denies):
+                    services.revoke_consent_by_client(account=request.user, directive=directive)
+                if needs_permit:
+                    services.record_consent_by_client(
+                        account=request.user,
+                        effect=Effect.PERMIT,
+                        categories=[kind],
+                        grantee_organization=organization,
+                    )
         else:
             services.record_consent_by_client(
                 account=request.user,
@@ -432,6 +462,10 @@ def sharing_take_back(request: HttpRequest, client: Client, directive_id: Any) -
     """Take back one choice on file — the client's own or one a provider wrote
     down with them — after a confirmation that says what will change."""
     directive = selectors.portal_directive(client, directive_id)
+    if not directive.is_active():
+        return render(
+            request, "portal/sharing_take_back.html", {"nav": "sharing", "ended": True}, status=409
+        )
     organizations = _care_team_organizations(client)
     before = _shared_kinds(client, organizations)
     after = _shared_kinds(client, organizations, without=[directive])
@@ -443,7 +477,8 @@ def sharing_take_back(request: HttpRequest, client: Client, directive_id: Any) -
             messages.error(request, error.message)
             return redirect("portal:sharing")
         messages.success(
-            request, "Saved. " + (" ".join(changes) or "Your choice is taken back.") + " This starts now."
+            request,
+            "Saved. " + (" ".join(changes) or "Your choice is taken back.") + " This starts now.",
         )
         return redirect("portal:sharing")
     context = {
@@ -525,7 +560,12 @@ def experience(request: HttpRequest, client: Client, referral_id: Any) -> HttpRe
     referral = next(r for r in selectors.portal_referrals(client) if r.pk == referral.pk)
     context = {"nav": "referrals", "row": _referral_view(referral)}
     if referral.experience_given:
-        return render(request, "portal/experience_done.html", context, status=200 if request.method == "GET" else 409)
+        return render(
+            request,
+            "portal/experience_done.html",
+            context,
+            status=200 if request.method == "GET" else 409,
+        )
     form = ExperienceForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -539,7 +579,10 @@ def experience(request: HttpRequest, client: Client, referral_id: Any) -> HttpRe
                 add_errors(form, error)
             except Conflict as error:
                 return render(
-                    request, "portal/experience_done.html", context | {"reason": error.message}, status=409
+                    request,
+                    "portal/experience_done.html",
+                    context | {"reason": error.message},
+                    status=409,
                 )
             else:
                 messages.success(request, "Thank you. Your answers help make services better.")
@@ -553,22 +596,41 @@ def experience(request: HttpRequest, client: Client, referral_id: Any) -> HttpRe
 @require_http_methods(["GET", "POST"])
 @portal_page
 def notices(request: HttpRequest, client: Client) -> HttpResponse:
+    """Emails about referrals: the address they go to, and yes or no."""
     enabled = selectors.email_notices(client)
-    form = EmailNoticesForm(
-        request.POST or None, initial={"enabled": "yes" if enabled else "no"}
+    posted = request.POST.get("form") if request.method == "POST" else None
+    address_form = EmailAddressForm(
+        request.POST if posted == "address" else None, initial={"email": client.email}
     )
-    if request.method == "POST" and form.is_valid():
+    choice_form = EmailNoticesForm(
+        request.POST if posted == "notices" else None,
+        initial={"email_notices": "yes" if enabled else "no"},
+    )
+    form = address_form if posted == "address" else choice_form
+    if posted and form.is_valid():
         try:
-            services.set_email_notices(account=request.user, enabled=form.cleaned_data["enabled"])
+            if posted == "address":
+                services.set_portal_email(account=request.user, email=form.cleaned_data["email"])
+                saved = "Saved. Your email address is changed."
+            else:
+                on = form.cleaned_data["email_notices"]
+                services.set_email_notices(account=request.user, enabled=on)
+                saved = (
+                    f"Saved. You {'will' if on else 'will not'} get emails about your referrals."
+                )
         except InvalidInput as error:
             add_errors(form, error)
         else:
-            word = "will get" if form.cleaned_data["enabled"] else "will not get"
-            messages.success(request, f"Saved. You {word} emails about your referrals.")
+            messages.success(request, saved)
             return redirect("portal:notices")
-    status = 400 if form.is_bound else 200
-    context = {"nav": "notices", "form": form, "client": client, "enabled": enabled}
-    return render(request, "portal/notices.html", context, status=status)
+    context = {
+        "nav": "notices",
+        "address_form": address_form,
+        "choice_form": choice_form,
+        "client": client,
+        "enabled": enabled,
+    }
+    return render(request, "portal/notices.html", context, status=400 if posted else 200)
 
 
 # --- the provider's side: the invitation handout -------------------------------------

@@ -4,8 +4,10 @@ invitation handout lives with the client page (`portal-invite`)."""
 
 from django.urls import path
 
-from portal import panels  # noqa: F401 - registers the client page's portal panel
-from portal import views
+from portal import (
+    panels,  # noqa: F401 - registers the client page's portal panel
+    views,
+)
 
 app_name = "portal"
 
