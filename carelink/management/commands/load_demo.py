@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from capacity.demo import load_capacity_demo
 from consent import services as consent_services
-from measures import demo as measures_demo
-from records import services as record_services
 from core.audit import Action, Channel
 from core.models import AccessEvent
+from measures import demo as measures_demo
 from portal import services as portal_services
 from portal.models import ExperienceAnswer
+from records import services as record_services
 from records.models import Client, Organization, Service
 from referrals import services as referral_services
 from referrals.models import Referral
@@ -457,11 +457,11 @@ class Command(BaseCommand):
             password=DEMO_PASSWORD,
             address="127.0.0.1",
         )
-        # Her own sharing choice: her therapist may know how work is going.
+        # Her own sharing choice: her drinking is between her and her doctor.
         portal_services.record_consent_by_client(
             account=account,
-            effect="permit",
-            categories=["employment"],
+            effect="deny",
+            categories=["substance_use"],
             grantee_organization=self.orgs["Eastside Community Mental Health"],
         )
         # A referral she can say how it went about: her doctor sent her to
@@ -500,9 +500,13 @@ class Command(BaseCommand):
         """Other clients answered "how did it go?" after their counselling was
         booked: enough answers (at least 5) for the service's figures to show.
         Written as rows, like the referral history they are about."""
-        booked = Referral.objects.filter(
-            service__name="Adult counselling", status__in=["scheduled", "completed"]
-        ).exclude(client__given_name="Ana").order_by("created_at")[: len(SURVEY_ANSWERS)]
+        booked = (
+            Referral.objects.filter(
+                service__name="Adult counselling", status__in=["scheduled", "completed"]
+            )
+            .exclude(client__given_name="Ana")
+            .order_by("created_at")[: len(SURVEY_ANSWERS)]
+        )
         ExperienceAnswer.objects.bulk_create(
             ExperienceAnswer(
                 referral=referral,
