@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "core.vocabulary.Sector",
         "RoleEnum": "core.vocabulary.Role",
         "EffectEnum": "consent.models.Effect",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
     },
 }
 
@@ -286,6 +287,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
         "task": "core.events.sweep_outbox",
+        "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
+    },
+    "send-pending-client-notices": {
+        "task": "portal.events.send_pending_notices",
         "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
     },
     "notice-overdue-referrals": {

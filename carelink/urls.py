@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("measures.urls")),
     path("", include("capacity.urls")),
     path("", include("inbox.urls")),
+    path("", include("portal.urls")),
 ]
 
 urlpatterns = [

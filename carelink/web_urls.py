@@ -6,6 +6,7 @@ from capacity import views as capacity_views
 from consent import views as consent_views
 from core.pages import session_keepalive
 from inbox import views as inbox_views
+from portal import notices as portal_notices
 from portal import views as portal_views
 from records import views as records_views
 from referrals import views as referrals_views
@@ -14,6 +15,12 @@ from referrals.transitions import ReferralAction
 urlpatterns = [
     path("", referrals_views.dashboard, name="dashboard"),
     path("session/keepalive/", session_keepalive, name="session-keepalive"),
+    # The client portal's email notices: the one-click opt-out works without signing in.
+    path(
+        "portal/notices/stop/<str:token>/",
+        portal_notices.stop_notices,
+        name="portal-notices-stop",
+    ),
     # clients
     path("clients/", records_views.client_search, name="client-search"),
     path("clients/new/", records_views.client_new, name="client-new"),

@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 from access.lookups import access_directive
 from access.rest import ClientScopedView
 from consent import services
-from consent.models import ConsentDirective, ConsentPolicy, Effect, EmergencyAccess
+from consent.models import ConsentPolicy, Effect, EmergencyAccess
+from consent.rest import DirectiveSerializer
 from consent.selectors import access_log, directives_of, live_policies
 from consent.services import POLICY_RULE_LIMIT
 from core.audit import Action, record_access
@@ -96,40 +97,6 @@ class PolicyApplySerializer(serializers.Serializer):
     policy = serializers.PrimaryKeyRelatedField(
         queryset=ConsentPolicy.objects.filter(archived_at__isnull=True)
     )
-
-
-class DirectiveSerializer(serializers.ModelSerializer):
-    categories = serializers.SerializerMethodField()
-    active = serializers.SerializerMethodField()
-    recorded_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ConsentDirective
-        fields = [
-            "id",
-            "client",
-            "effect",
-            "grantee_organization",
-            "grantee_sector",
-            "categories",
-            "valid_from",
-            "expires_at",
-            "revoked_at",
-            "recorded_by",
-            "recorded_at",
-            "policy",
-            "note",
-            "active",
-        ]
-
-    def get_categories(self, directive: ConsentDirective) -> list[str]:
-        return directive.categories
-
-    def get_active(self, directive: ConsentDirective) -> bool:
-        return directive.is_active()
-
-    def get_recorded_by(self, directive: ConsentDirective) -> dict:
-        return {"id": directive.recorded_by_id, "full_name": directive.recorded_by.display_name}
 
 
 class PolicyRuleSerializer(GranteeMixin):

@@ -75,6 +75,12 @@ def activation_throttle() -> AddressThrottle:
     )
 
 
+def check_activation_throttle(address: str) -> None:
+    """429 while the address is over its limit of failed activations."""
+    if (wait := activation_throttle().retry_after(address)) is not None:
+        raise TooManyAttempts(wait, ACTIVATION_THROTTLED)
+
+
 def normalize_code(code: str) -> str:
     """What the client typed, as the code was drawn: case, spaces and dashes aside."""
     return "".join(ch for ch in str(code).upper() if ch.isalnum())
@@ -162,9 +168,7 @@ def activate_portal_account(
     does not match counts against the code, five void it); the username and
     the project's password rules (400 by field); one account per client (409).
     """
-    throttle = activation_throttle()
-    if (wait := throttle.retry_after(address)) is not None:
-        raise TooManyAttempts(wait, ACTIVATION_THROTTLED)
+    check_activation_throttle(address)
     _check_activation_input(code, birth_date, username)
     if isinstance(birth_date, datetime):
         birth_date = birth_date.date()

@@ -1,1 +1,6 @@
-"""The portal's tasks: sending the client's email notices (docs/portal.md)."""
+"""Celery looks for each app's tasks in `<app>.tasks`; the portal's email
+notices live beside the subscriber that makes them, in `portal.events`."""
+
+from portal.events import send_client_notice, send_pending_notices
+
+__all__ = ["send_client_notice", "send_pending_notices"]

@@ -37,6 +37,7 @@ from core.vocabulary import (
     Role,
     Sector,
 )
+from portal.selectors import has_portal_account
 from records import services
 from records.models import CareTeamMembership, Client, Entry, Organization, Provider
 from records.selectors import active_care_team
@@ -351,11 +352,24 @@ class ClientListView(APIView):
         )
 
 
+class ClientDetailSerializer(ClientSerializer):
+    """One client, with whether they have opened their portal account (not
+    what they did there: that is theirs, docs/portal.md)."""
+
+    portal_account = serializers.SerializerMethodField()
+
+    class Meta(ClientSerializer.Meta):
+        fields = [*ClientSerializer.Meta.fields, "portal_account"]
+
+    def get_portal_account(self, client: Client) -> bool:
+        return has_portal_account(client)
+
+
 class ClientDetailView(ClientScopedView):
-    @extend_schema(responses=ClientSerializer)
+    @extend_schema(responses=ClientDetailSerializer)
     def get(self, request: Request, client_id: str) -> Response:
         record_access(request.user, self.client, Action.CLIENT_READ)
-        return Response(ClientSerializer(self.client).data)
+        return Response(ClientDetailSerializer(self.client).data)
 
     @extend_schema(request=ClientPatchSerializer, responses=ClientSerializer)
     def patch(self, request: Request, client_id: str) -> Response:

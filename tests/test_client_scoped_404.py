@@ -17,6 +17,7 @@ from consent.models import ConsentDirective, EmergencyAccess
 from core.models import AccessEvent, OutboxEvent
 from measures.models import Assessment
 from measures.services import record_assessment
+from portal.models import PortalInvite
 from records.models import CareTeamMembership, Client, Entry
 from records.services import create_entry
 
@@ -64,6 +65,7 @@ CLIENT_SCOPED: list[tuple[str, str, dict | None]] = [
         {"instrument": "phq9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 0]},
     ),
     ("clients/<str:client_id>/assessments/<str:assessment_id>/", "get", None),
+    ("clients/<str:client_id>/portal-invite/", "post", None),
 ]
 
 ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -76,6 +78,7 @@ AUDITED_MODELS = [
     EmergencyAccess,
     Entry,
     OutboxEvent,
+    PortalInvite,
 ]
 
 

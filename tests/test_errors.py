@@ -345,8 +345,9 @@ def test_extreme_but_valid_dates_are_kept_and_listed(value, ana, dr_lee, api_as)
 
 
 def test_every_api_endpoint_but_the_token_needs_credentials(ana, policy, directive):
-    """Walks the URL resolver: whatever exists under /api/v1/ (referrals and inbox
-    included) answers 401 without credentials or with a bad token, and changes nothing."""
+    """Walks the URL resolver: whatever exists under /api/v1/ (referrals, inbox and
+    the portal included) answers 401 without credentials or with a bad token, and
+    changes nothing."""
     from rest_framework.test import APIClient
 
     from tests.test_client_scoped_404 import ROUTE_PARAM, api_routes
@@ -355,7 +356,8 @@ def test_every_api_endpoint_but_the_token_needs_credentials(ana, policy, directi
     before = row_counts()
     checked = 0
     for route, methods in api_routes().items():
-        if route == "auth/token/":
+        # The two ways in need none: signing in, and opening a portal account with a code.
+        if route in ("auth/token/", "portal/activate/"):
             continue
         path = "/api/v1/" + ROUTE_PARAM.sub(lambda m: str(values.get(m.group(1), 1)), route)
         for method in methods:

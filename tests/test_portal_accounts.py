@@ -133,3 +133,26 @@ def test_activation_throttle_per_address(ana, dr_lee, settings):
         activate(code, ana.birth_date)  # right or wrong
     assert 1 <= throttled.value.retry_after <= 600
     assert activate(code, ana.birth_date, address="192.0.2.1").client == ana
+
+
+def test_the_web_sign_in_lands_a_client_in_the_portal(ana, dr_lee, client):
+    _, code = services.issue_portal_invite(provider=dr_lee, client=ana)
+    activate(code, ana.birth_date)
+    signed_in = client.post("/accounts/login/", {"username": "ana_s", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/portal/"
+    client.logout()
+    onward = client.post(
+        "/accounts/login/?next=/clients/", {"username": "ana_s", "password": PASSWORD}
+    )
+    assert onward["Location"] == "/portal/"  # a provider page would only be a 403
+    assert client.get("/clients/").status_code == 403
+    assert client.get("/").status_code == 403
+
+
+def test_a_provider_still_lands_where_they_asked(dr_lee, client):
+    dr_lee.set_password(PASSWORD)
+    dr_lee.save()
+    signed_in = client.post(
+        "/accounts/login/?next=/clients/", {"username": "dr_lee", "password": PASSWORD}
+    )
+    assert signed_in["Location"] == "/clients/"
