@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.pages import client_page
@@ -322,11 +323,6 @@ def _changes(
                 f"{organization.name} will no longer see your {kinds_in_words(lost)} notes."
             )
     return sentences
-
-
-def _active_choices(client: Client) -> list[ConsentDirective]:
-    now = timezone.now()
-    return [d for d in selectors.portal_consents(client) if d.is_active(now)]
 
 
 def _denies_covering(client: Client, organization: Organization, kind: str) -> list[Any]:
@@ -636,6 +632,7 @@ def notices(request: HttpRequest, client: Client) -> HttpResponse:
 # --- the provider's side: the invitation handout -------------------------------------
 
 
+@never_cache  # the code is shown once: no copy in the browser's cache
 @require_POST
 @client_page
 def portal_invite(request: HttpRequest, client: Client) -> HttpResponse:

@@ -562,6 +562,7 @@ def test_the_invitation_handout_has_the_code_the_address_and_the_end(client, ana
     client.force_login(dr_lee)
     response = client.post(f"/clients/{ana.pk}/portal-invite/")
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     html, text = response.content.decode(), text_of(response)
     code = re.search(r'id="invite-code">([A-Z0-9-]+)<', html).group(1)
     invite = PortalInvite.objects.get(client=ana)
