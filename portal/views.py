@@ -592,9 +592,11 @@ def experience(request: HttpRequest, client: Client, referral_id: Any) -> HttpRe
 @require_http_methods(["GET", "POST"])
 @portal_page
 def notices(request: HttpRequest, client: Client) -> HttpResponse:
-    """Emails about referrals: the address they go to, and yes or no."""
+    """Emails about referrals: the address they go to, and yes or no. Which of
+    the two forms was sent is `which` (a field named `form` would shadow the
+    form element's own `.form` for htmx)."""
     enabled = selectors.email_notices(client)
-    posted = request.POST.get("form") if request.method == "POST" else None
+    posted = request.POST.get("which") if request.method == "POST" else None
     address_form = EmailAddressForm(
         request.POST if posted == "address" else None, initial={"email": client.email}
     )
@@ -603,6 +605,7 @@ def notices(request: HttpRequest, client: Client) -> HttpResponse:
         initial={"email_notices": "yes" if enabled else "no"},
     )
     form = address_form if posted == "address" else choice_form
+    saved = ""
     if posted and form.is_valid():
         try:
             if posted == "address":
@@ -617,16 +620,25 @@ def notices(request: HttpRequest, client: Client) -> HttpResponse:
         except InvalidInput as error:
             add_errors(form, error)
         else:
-            messages.success(request, saved)
-            return redirect("portal:notices")
+            if not request.htmx:
+                messages.success(request, saved)
+                return redirect("portal:notices")
+            # htmx swaps the choice alone, saying what was saved.
+            enabled = selectors.email_notices(client)
+            choice_form = EmailNoticesForm(initial={"email_notices": "yes" if enabled else "no"})
+            posted = None
     context = {
         "nav": "notices",
         "address_form": address_form,
         "choice_form": choice_form,
         "client": client,
         "enabled": enabled,
+        "saved": saved if request.htmx and not posted else "",
     }
-    return render(request, "portal/notices.html", context, status=400 if posted else 200)
+    status = 400 if posted else 200
+    if request.htmx and request.POST.get("which") == "notices":
+        return render(request, "portal/_notices_choice.html", context, status=status)
+    return render(request, "portal/notices.html", context, status=status)
 
 
 # --- the provider's side: the invitation handout -------------------------------------

@@ -511,25 +511,43 @@ def test_email_notices_need_an_address_then_go_on_and_off(portal, ana):
     ana.save()
     text = text_of(portal.get("/portal/emails/"))
     assert "you do not get these emails" in text and "First give us your email address" in text
-    refused = portal.post("/portal/emails/", {"form": "notices", "email_notices": "yes"})
+    refused = portal.post("/portal/emails/", {"which": "notices", "email_notices": "yes"})
     assert refused.status_code == 400 and "Give your email address first." in text_of(refused)
-    bad = portal.post("/portal/emails/", {"form": "address", "email": "not an address"})
+    bad = portal.post("/portal/emails/", {"which": "address", "email": "not an address"})
     assert bad.status_code == 400 and "Enter a valid email address." in text_of(bad)
 
-    portal.post("/portal/emails/", {"form": "address", "email": "ana@example.org"})
+    portal.post("/portal/emails/", {"which": "address", "email": "ana@example.org"})
     response = portal.post(
-        "/portal/emails/", {"form": "notices", "email_notices": "yes"}, follow=True
+        "/portal/emails/", {"which": "notices", "email_notices": "yes"}, follow=True
     )
 
     assert "You will get emails about your referrals." in text_of(response)
     now = text_of(portal.get("/portal/emails/"))
     assert "Now: you get these emails , at ana@example.org" in now
-    portal.post("/portal/emails/", {"form": "notices", "email_notices": "no"})
+    portal.post("/portal/emails/", {"which": "notices", "email_notices": "no"})
     assert "you do not get these emails" in text_of(portal.get("/portal/emails/"))
     assert (
         AccessEvent.objects.filter(client=ana, action=Action.PORTAL_NOTICES, by_client=True).count()
         == 2
     )
+
+
+def test_the_email_choice_swaps_in_place_with_htmx(portal, ana):
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "notices-choice"}
+    ana.email = ""
+    ana.save()
+    refused = portal.post("/portal/emails/", {"which": "notices", "email_notices": "yes"}, **htmx)
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert html.lstrip().startswith('<section class="card"') and "<header" not in html
+    assert "Give your email address first." in text_of(refused)
+    ana.email = "ana@example.org"
+    ana.save()
+    saved = portal.post("/portal/emails/", {"which": "notices", "email_notices": "yes"}, **htmx)
+    assert saved.status_code == 200
+    text = text_of(saved)
+    assert "Saved. You will get emails about your referrals." in text
+    assert "Now: you get these emails" in text
 
 
 # --- the provider's side ------------------------------------------------------------------------

@@ -204,6 +204,13 @@ def test_ana_on_her_phone(new_page, phone, demo):
     phone.get_by_role("link", name="Emails").click()
     expect(phone.locator("#notices-state")).to_contain_text("you do not get these emails")
     check_portal_page(phone, "emails")
+    phone.get_by_label("Yes, email me").check()
+    phone.get_by_role("button", name="Save my choice").click()  # htmx swaps the choice
+    expect(phone.locator("#notices-choice [role=status]")).to_have_text(
+        "Saved. You will get emails about your referrals."
+    )
+    expect(phone.locator("#notices-state")).to_contain_text("you get these emails")
+    assert_accessible(phone, "emails after saving")
 
 
 def test_a_handout_opens_marcus_account_on_his_phone(new_page, phone, demo, settings):
@@ -246,6 +253,12 @@ def test_a_handout_opens_marcus_account_on_his_phone(new_page, phone, demo, sett
     phone.get_by_label("Password").fill("harbour house 2024")
     phone.get_by_role("button", name="Sign in").click()
     expect(phone.get_by_role("heading", name="Hello, Marcus")).to_be_visible()
+    # Emails need an address first: the refusal shows in place (htmx swaps the 400).
+    phone.get_by_role("link", name="Emails").click()
+    phone.get_by_label("Yes, email me").check()
+    phone.get_by_role("button", name="Save my choice").click()
+    expect(phone.locator("#notices-choice")).to_contain_text("Give your email address first.")
+    assert_accessible(phone, "emails with an error")
 
     cho.goto(f"{base}/clients/{marcus.pk}/")
     expect(cho.locator("#portal")).to_contain_text("The client has a portal account.")
