@@ -7,7 +7,7 @@ see. Nothing here is cached: a revocation bites on the next query.
 """
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -160,6 +160,46 @@ def _directive_covers(
             directive__client_id=client, category=category
         )
     )
+
+
+def categories_shared_with(
+    client: Any,
+    organizations: Iterable[Organization],
+    now: datetime | None = None,
+    *,
+    without: Iterable[Any] = (),
+) -> dict[Any, set[str]]:
+    """Rule 3 from the client's side: for each organization (by id), the
+    categories of other organizations' entries that the client's active
+    directives let it see — permitted to it or its sector, and not denied —
+    leaving out the directives `without` (to say what taking them back would
+    do). The same statement of "covers" as every read of entries."""
+    now = now or timezone.now()
+    excluded = [getattr(directive, "pk", directive) for directive in without]
+
+    def covered(effect: str, organization: Organization) -> set[str]:
+        rows = _covering(effect, now, organization=organization.pk, sector=organization.sector)
+        rows = rows.filter(directive__client=client).exclude(directive__in=excluded)
+        return set(rows.values_list("category", flat=True))
+
+    return {
+        organization.pk: covered(Effect.PERMIT, organization) - covered(Effect.DENY, organization)
+        for organization in organizations
+    }
+
+
+def denies_covering(
+    client: Any, organization: Organization, category: str, now: datetime | None = None
+) -> QuerySet[ConsentDirective]:
+    """The client's active deny directives that keep this category from this
+    organization (naming it or its sector)."""
+    rows = _covering(
+        Effect.DENY,
+        now or timezone.now(),
+        organization=organization.pk,
+        sector=organization.sector,
+    ).filter(directive__client=client, category=category)
+    return ConsentDirective.objects.filter(pk__in=rows.values("directive_id"))
 
 
 def consented_entry_q(provider: Provider, now: datetime) -> Q:

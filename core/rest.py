@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -52,6 +53,21 @@ def paginate(
     page = paginator.paginate_queryset(queryset, request, view=view)
     data = serializer_class(page, many=True, context={"request": request}).data
     return paginator.get_paginated_response(data, **extra), page
+
+
+def page_of(results: serializers.Serializer, name: str, **extra: serializers.Field) -> Any:
+    """A page of `Pagination` for the OpenAPI schema: `count`, `next`,
+    `previous`, any `extra` fields the view adds, and `results`."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            **extra,
+            "results": results,
+        },
+    )
 
 
 def json_object(request: Request) -> dict:

@@ -24,26 +24,12 @@ from consent.models import Effect
 from consent.rest import DirectiveSerializer
 from core.audit import action_label
 from core.models import AccessEvent
-from core.rest import BoundedDateTimeField, UTCDateTimeField, json_object, paginate
+from core.rest import BoundedDateTimeField, UTCDateTimeField, json_object, page_of, paginate
 from core.vocabulary import NAME_LIMIT, Category, Sector
 from portal import selectors, services
 from portal.models import SCALE_HIGH, SCALE_LOW, ExperienceAnswer
 from records.models import CareTeamMembership, Client, Organization
 from referrals.models import Referral, ReferralStatus
-
-
-def page_of(serializer: serializers.Serializer, name: str) -> serializers.Serializer:
-    """A page of the project's pagination (core.rest), for the schema."""
-    return inline_serializer(
-        name=name,
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": serializer,
-        },
-    )
-
 
 # --- the invitation and activation --------------------------------------------------------
 

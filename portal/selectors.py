@@ -13,13 +13,13 @@ from django.http import Http404
 
 from capacity.selectors import organization_waits, service_waits
 from consent.models import ConsentDirective
-from consent.selectors import access_log, directives_of
+from consent.selectors import access_log, categories_shared_with, denies_covering, directives_of
 from core.errors import NotAllowed
 from core.ids import parse_uuid
 from core.models import AccessEvent
 from core.permissions import is_client_account
 from portal.models import ExperienceAnswer, NoticeChoice
-from records.models import CareTeamMembership, Client, Provider
+from records.models import CareTeamMembership, Client, Organization, Provider
 from records.selectors import active_care_team
 from referrals.models import WAITING_STATUSES, Referral, ReferralStatus
 from referrals.selectors import wait_days
@@ -143,3 +143,43 @@ def portal_directive(client: Client, directive_id: Any) -> ConsentDirective:
 def email_notices(client: Client) -> bool:
     """Whether the client chose email notices (off until they do)."""
     return NoticeChoice.objects.filter(client=client, email_notices=True).exists()
+
+
+# --- sharing choices, per organization ------------------------------------------------------
+
+
+def care_team_organizations(client: Client) -> list[Organization]:
+    """The organizations on the client's care team now, by name."""
+    members = portal_care_team(client)
+    found = {member.organization_id: member.organization for member in members}
+    return sorted(found.values(), key=lambda organization: organization.name)
+
+
+def shared_categories(client: Client, organizations: list[Organization]) -> dict[Any, set[str]]:
+    """What each organization may see now of other organizations' notes, by
+    the client's choices (the consent engine's rule 3)."""
+    return categories_shared_with(client, organizations)
+
+
+def sharing_after(
+    client: Client,
+    organizations: list[Organization],
+    *,
+    organization: Organization,
+    category: str,
+    share: bool,
+) -> dict[Any, set[str]]:
+    """What each organization would see once `change_sharing` made this
+    change: the confirmation's "what will change", computed as the change
+    itself will be made (taking back a choice that names a sector changes
+    what every organization of that sector sees)."""
+    if not share:
+        after = categories_shared_with(client, organizations)
+        for pk, categories in after.items():
+            if pk == organization.pk:
+                categories.discard(category)
+        return after
+    denies = list(denies_covering(client, organization, category))
+    after = categories_shared_with(client, organizations, without=denies)
+    after[organization.pk] = after.get(organization.pk, set()) | {category}
+    return after

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.throttle import AddressThrottle
 from consent import services as consent_services
 from consent.models import ConsentDirective, Effect
+from consent.selectors import categories_shared_with, denies_covering
 from core.audit import Action, record_access
 from core.errors import (
     Conflict,
@@ -147,6 +148,28 @@ def _count_birth_date_miss(invite: PortalInvite) -> None:
         ).update(voided_at=timezone.now())
 
 
+@transaction.atomic
+def _open_account(
+    invite: PortalInvite, *, username: str, password: str, full_name: str
+) -> Provider | None:
+    """The account, the code used and the audit row, together; None when the
+    code is no longer live once locked (of two activations racing with one
+    code, one opens the account)."""
+    invite = PortalInvite.objects.select_for_update().select_related("client").get(pk=invite.pk)
+    if not invite.is_live():
+        return None
+    client = invite.client
+    if Provider.objects.filter(client=client).exists():
+        raise Conflict(ALREADY_HAS_ACCOUNT)
+    account = Provider(username=username, full_name=full_name, client=client)
+    account.set_password(password)
+    with conflict_on_duplicate(ALREADY_HAS_ACCOUNT):
+        account.save()
+    PortalInvite.objects.filter(pk=invite.pk).update(used_at=timezone.now(), account=account)
+    record_access(account, client, Action.PORTAL_ACTIVATE)
+    return account
+
+
 def _check_activation_input(code: object, birth_date: object, username: object) -> None:
     errors = InputErrors()
     errors.check("code", isinstance(code, str) and bool(code.strip()), "Give the code.")
@@ -167,6 +190,10 @@ def activate_portal_account(
     (one and the same 400 for every way they can be wrong; a birth date that
     does not match counts against the code, five void it); the username and
     the project's password rules (400 by field); one account per client (409).
+
+    Call it outside any transaction of your own: a refusal writes what it
+    counts (the address's failure, the code's miss) before raising, and a
+    transaction left by that exception would take them back.
     """
     check_activation_throttle(address)
     _check_activation_input(code, birth_date, username)
@@ -182,19 +209,9 @@ def activate_portal_account(
     username = require_text("username", username, NAME_LIMIT)
     full_name = f"{client.given_name} {client.family_name}"
     check_new_account(username=username, password=password or "", full_name=full_name)
-    with transaction.atomic():
-        # Lock the code: of two activations racing with it, one opens the account.
-        invite = PortalInvite.objects.select_for_update().get(pk=invite.pk)
-        if not invite.is_live():
-            raise _refuse(address)
-        if Provider.objects.filter(client=client).exists():
-            raise Conflict(ALREADY_HAS_ACCOUNT)
-        account = Provider(username=username, full_name=full_name, client=client)
-        account.set_password(password)
-        with conflict_on_duplicate(ALREADY_HAS_ACCOUNT):
-            account.save()
-        PortalInvite.objects.filter(pk=invite.pk).update(used_at=timezone.now(), account=account)
-        record_access(account, client, Action.PORTAL_ACTIVATE)
+    account = _open_account(invite, username=username, password=password, full_name=full_name)
+    if account is None:  # the code was used by a racing activation meanwhile
+        raise _refuse(address)
     return account
 
 
@@ -274,6 +291,49 @@ def revoke_consent_by_client(*, account: Provider, directive: ConsentDirective) 
     if directive.client_id != client.pk:
         raise NotAllowed(NOT_YOURS)
     return consent_services.revoke_consent(provider=account, directive=directive)
+
+
+@transaction.atomic
+def change_sharing(
+    *, account: Provider, organization: Organization, category: str, share: bool
+) -> list[ConsentDirective]:
+    """One kind of information for one organization, the way the client
+    thinks of it: "let them see it" or "stop letting them see it". One
+    transaction, all or nothing; returns the directives it recorded or revoked.
+
+    - Stop: a deny for that organization and category (deny overrides any
+      permit, whoever recorded it, at once).
+    - Let: take back the client's active denies that keep the category from
+      the organization (or its sector), then, where no permit covers it yet, a
+      permit for that organization.
+    """
+    client = portal_client(account)
+    errors = InputErrors()
+    errors.check("category", category in Category.values, "Choose a kind of information.")
+    errors.check("organization", isinstance(organization, Organization), "Choose an organization.")
+    errors.raise_if_any()
+    if not share:
+        deny = record_consent_by_client(
+            account=account,
+            effect=Effect.DENY,
+            categories=[category],
+            grantee_organization=organization,
+        )
+        return [deny]
+    changed = [
+        revoke_consent_by_client(account=account, directive=directive)
+        for directive in denies_covering(client, organization, category)
+    ]
+    if category not in categories_shared_with(client, [organization])[organization.pk]:
+        changed.append(
+            record_consent_by_client(
+                account=account,
+                effect=Effect.PERMIT,
+                categories=[category],
+                grantee_organization=organization,
+            )
+        )
+    return changed
 
 
 # --- how did it go? ------------------------------------------------------------------------

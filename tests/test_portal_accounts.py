@@ -1,9 +1,11 @@
 """Client accounts: the invitation, activation and its guessing limits, and
 signing in (docs/portal.md, "Accounts")."""
 
+import threading
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from core.audit import Action, Channel
@@ -156,3 +158,32 @@ def test_a_provider_still_lands_where_they_asked(dr_lee, client):
         "/accounts/login/?next=/clients/", {"username": "dr_lee", "password": PASSWORD}
     )
     assert signed_in["Location"] == "/clients/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_activations_racing_with_one_code_open_one_account(ana, dr_lee):
+    """Two real transactions with the same live code: the code's row lock lets
+    one open the account; the other finds the code used (the same 400)."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("threads need a file-based or PostgreSQL test database")
+    _, code = services.issue_portal_invite(provider=dr_lee, client=ana)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def race(username: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            activate(code, ana.birth_date, username=username)
+            outcomes.append("opened")
+        except (InvalidInput, Conflict):
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race, args=(name,)) for name in ("ana_a", "ana_b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["opened", "refused"]
+    assert Provider.objects.filter(client=ana).count() == 1
