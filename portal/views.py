@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.pages import client_page
 from accounts.throttle import client_address
 from consent.models import ConsentDirective, Effect
-from consent.selectors import _covering
+from consent.selectors import categories_shared_with
 from core.errors import Conflict, InvalidInput
 from core.pages import add_errors, login_required
 from core.permissions import is_client_account
@@ -268,44 +267,6 @@ def access_log(request: HttpRequest, client: Client) -> HttpResponse:
 # --- sharing choices -----------------------------------------------------------------
 
 
-def _care_team_organizations(client: Client) -> list[Organization]:
-    seen: dict[Any, Organization] = {}
-    for member in selectors.portal_care_team(client):
-        seen.setdefault(member.provider.organization_id, member.provider.organization)
-    return sorted(seen.values(), key=lambda o: o.name)
-
-
-def _shared_kinds(
-    client: Client,
-    organizations: list[Organization],
-    *,
-    without: Iterable[Any] = (),
-    adding: tuple[Organization, str] | None = None,
-) -> dict[Any, set[str]]:
-    """Which kinds of others' notes each organization may see now — rule 3 of
-    docs/access-rules.md asked of the consent engine's own statement of
-    "an active directive covers" — or would see after a change: `without` some
-    directives (taken back) and `adding` one permit."""
-    now = timezone.now()
-    excluded = [getattr(d, "pk", d) for d in without]
-    shared = {}
-    for organization in organizations:
-
-        def covered(effect: str, organization: Organization = organization) -> set[str]:
-            return set(
-                _covering(effect, now, organization=organization.pk, sector=organization.sector)
-                .filter(directive__client=client)
-                .exclude(directive__in=excluded)
-                .values_list("category", flat=True)
-            )
-
-        permitted = covered(Effect.PERMIT)
-        if adding and adding[0].pk == organization.pk:
-            permitted.add(adding[1])
-        shared[organization.pk] = permitted - covered(Effect.DENY)
-    return shared
-
-
 def _changes(
     organizations: list[Organization], before: dict[Any, set[str]], after: dict[Any, set[str]]
 ) -> list[str]:
@@ -325,23 +286,11 @@ def _changes(
     return sentences
 
 
-def _denies_covering(client: Client, organization: Organization, kind: str) -> list[Any]:
-    """The active 'do not share' choices that keep this kind from this organization."""
-    return list(
-        _covering(
-            Effect.DENY, timezone.now(), organization=organization.pk, sector=organization.sector
-        )
-        .filter(directive__client=client, category=kind)
-        .values_list("directive_id", flat=True)
-        .distinct()
-    )
-
-
 @require_GET
 @portal_page
 def sharing(request: HttpRequest, client: Client) -> HttpResponse:
-    organizations = _care_team_organizations(client)
-    shared = _shared_kinds(client, organizations)
+    organizations = selectors.care_team_organizations(client)
+    shared = selectors.shared_categories(client, organizations)
     rows = [
         {
             "organization": organization,
@@ -389,56 +338,21 @@ def _choice(directive: ConsentDirective) -> dict[str, Any]:
 def sharing_change(request: HttpRequest, client: Client) -> HttpResponse:
     """One kind for one organization: the confirmation says what will change
     (GET), and saying yes makes it (POST)."""
-    organizations = _care_team_organizations(client)
+    organizations = selectors.care_team_organizations(client)
     form = SharingChangeForm(request.POST or request.GET, organizations=organizations)
     if not form.is_valid():
-        return render(
-            request,
-            "portal/sharing_invalid.html",
-            {"nav": "sharing"},
-            status=400,
-        )
+        return render(request, "portal/sharing_invalid.html", {"nav": "sharing"}, status=400)
     organization = form.chosen_organization()
     kind, share = form.cleaned_data["kind"], form.cleaned_data["share"]
-    before = _shared_kinds(client, organizations)
-    denies = _denies_covering(client, organization, kind) if share else []
-    if share:
-        permitted_after = _shared_kinds(client, [organization], without=denies)[organization.pk]
-        needs_permit = kind not in permitted_after
-        after = _shared_kinds(
-            client,
-            organizations,
-            without=denies,
-            adding=(organization, kind) if needs_permit else None,
-        )
-    else:
-        after = {pk: set(kinds) for pk, kinds in before.items()}
-        after[organization.pk].discard(kind)
+    change = {"organization": organization, "category": kind, "share": share}
+    before = selectors.shared_categories(client, organizations)
+    after = selectors.sharing_after(client, organizations, **change)
     changes = _changes(organizations, before, after)
     if request.method == "POST":
         if not changes:
             messages.info(request, "Nothing changed: this was already your choice.")
             return redirect("portal:sharing")
-        if share:
-            # Sharing is taking back what keeps the kind from them and, where no
-            # choice lets them see it yet, saying yes: one change, all or nothing.
-            with transaction.atomic():
-                for directive in ConsentDirective.objects.filter(pk__in=denies):
-                    services.revoke_consent_by_client(account=request.user, directive=directive)
-                if needs_permit:
-                    services.record_consent_by_client(
-                        account=request.user,
-                        effect=Effect.PERMIT,
-                        categories=[kind],
-                        grantee_organization=organization,
-                    )
-        else:
-            services.record_consent_by_client(
-                account=request.user,
-                effect=Effect.DENY,
-                categories=[kind],
-                grantee_organization=organization,
-            )
+        services.change_sharing(account=request.user, **change)
         messages.success(request, "Saved. " + " ".join(changes) + " This starts now.")
         return redirect("portal:sharing")
     context = {
@@ -462,9 +376,9 @@ def sharing_take_back(request: HttpRequest, client: Client, directive_id: Any) -
         return render(
             request, "portal/sharing_take_back.html", {"nav": "sharing", "ended": True}, status=409
         )
-    organizations = _care_team_organizations(client)
-    before = _shared_kinds(client, organizations)
-    after = _shared_kinds(client, organizations, without=[directive])
+    organizations = selectors.care_team_organizations(client)
+    before = selectors.shared_categories(client, organizations)
+    after = categories_shared_with(client, organizations, without=[directive])
     changes = _changes(organizations, before, after)
     if request.method == "POST":
         try:
