@@ -21,7 +21,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -69,8 +69,8 @@ def when(moment: datetime) -> str:
     """ "2 Dec, 10:14" — with the year when it is not this year."""
     local = timezone.localtime(moment)
     if local.year == timezone.localtime().year:
-        return local.strftime("%-d %b, %H:%M")
-    return local.strftime("%-d %b %Y, %H:%M")
+        return dateformat.format(local, "j M, H:i")
+    return dateformat.format(local, "j M Y, H:i")
 
 
 def kinds_in_words(kinds: Iterable[str]) -> str:
@@ -168,8 +168,8 @@ def day_in_words(day: date) -> str:
     if day == today - timedelta(days=1):
         return "Yesterday"
     if day.year == today.year:
-        return day.strftime("%A %-d %B")
-    return day.strftime("%A %-d %B %Y")
+        return dateformat.format(day, "l j F")
+    return dateformat.format(day, "l j F Y")
 
 
 def _by_day(sentences: list[dict[str, Any]]) -> list[dict[str, Any]]:
