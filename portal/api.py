@@ -147,11 +147,7 @@ class MeView(PortalView):
     def patch(self, request: Request) -> Response:
         form = PortalMeChangeSerializer(data=json_object(request))
         form.is_valid(raise_exception=True)
-        changes = form.validated_data
-        if "email" in changes:
-            self.client = services.set_portal_email(account=request.user, email=changes["email"])
-        if "email_notices" in changes:
-            services.set_email_notices(account=request.user, enabled=changes["email_notices"])
+        self.client = services.change_contact(account=request.user, **form.validated_data)
         return Response(self.me())
 
 

@@ -423,6 +423,24 @@ def set_portal_email(*, account: Provider, email: str) -> Client:
     return client
 
 
+_UNCHANGED: Any = object()
+
+
+@transaction.atomic
+def change_contact(
+    *, account: Provider, email: Any = _UNCHANGED, email_notices: Any = _UNCHANGED
+) -> Client:
+    """The portal's "me": the email address and the notices choice together,
+    all or nothing (emails on with the address removed in the same change is
+    a 400 that changes neither)."""
+    client = portal_client(account)
+    if email is not _UNCHANGED:
+        client = set_portal_email(account=account, email=email)
+    if email_notices is not _UNCHANGED:
+        set_email_notices(account=account, enabled=email_notices)
+    return client
+
+
 def stop_email_notices(client: Client | Any) -> bool:
     """The one-click opt-out (no sign-in: the signed link is the credential).
     Returns whether anything changed."""

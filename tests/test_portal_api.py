@@ -200,11 +200,16 @@ def test_me_and_email_notices(portal, ana):
     assert refused.status_code == 400 and "email_notices" in refused.json()
     bad = portal.patch("/api/v1/portal/me/", {"email": "not an address"}, format="json")
     assert bad.status_code == 400 and "email" in bad.json()
+    both = portal.patch("/api/v1/portal/me/", {"email": "", "email_notices": True}, format="json")
+    assert both.status_code == 400 and "email_notices" in both.json()
     changed = portal.patch(
         "/api/v1/portal/me/", {"email": "ana@example.org", "email_notices": True}, format="json"
     )
     assert changed.status_code == 200
     assert changed.json()["email"] == "ana@example.org" and changed.json()["email_notices"]
+    undone = portal.patch("/api/v1/portal/me/", {"email": "", "email_notices": True}, format="json")
+    assert undone.status_code == 400  # nothing changed: the address stays, and the choice
+    assert portal.get("/api/v1/portal/me/").json()["email"] == "ana@example.org"
     writes = AccessEvent.objects.filter(client=ana, by_client=True).values_list("action", flat=True)
     assert {Action.CLIENT_UPDATE, Action.PORTAL_NOTICES} <= set(writes)
 

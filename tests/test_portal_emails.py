@@ -34,6 +34,7 @@ from tests.celery_worker import (  # noqa: F401 - fixtures
     worker_queue,
 )
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
+from tests.mail_support import point_mail_at_nothing
 
 PASSWORD = "a long walk by the lake"
 APPOINTMENT = datetime.datetime(2027, 3, 9, 15, 30, tzinfo=datetime.UTC)  # 10:30 in Toronto
@@ -164,14 +165,7 @@ def test_a_failed_send_is_released_and_retried(opted_in, ana, settings, routed):
     )
     notice = ClientNotice.objects.create(event=event, client=ana, address="ana@example.org")
     saved = settings.MAILERS
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": 1},
-        }
-    }
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    point_mail_at_nothing(settings)
     with routed():
         send_client_notice.delay(str(notice.pk))
     notice.refresh_from_db()

@@ -214,7 +214,7 @@ def test_no_other_account_passes_a_portal_route(who, request, ana_account, setti
         if expected_side(route) != WallSide.PORTAL:
             continue
         for method in sorted(methods):
-            callers = [session, token] if path.startswith(("/api/", "/fhir/")) else [session]
+            callers = [session, token] if path.startswith("/api/") else [session]
             for caller in callers:
                 response = getattr(caller, method)(path, {}, format="json")
                 assert_walled(response, path, method, PORTAL_IS_FOR_CLIENTS)

@@ -22,6 +22,7 @@ from referrals.models import Referral
 from referrals.tasks import notice_overdue_referrals
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
+from tests.mail_support import point_mail_at_nothing
 from tests.second_factor import verified_login
 
 REASON = "Low mood for six months; would benefit from CBT. Sensitive: recent loss."
@@ -574,14 +575,7 @@ def test_email_goes_out_once_with_a_link_and_no_record_content(
 def test_email_failure_does_not_block_in_app_delivery(
     team, dr_lee, intake_hal, housing, api_as, routed, settings
 ):
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": 1},
-        }
-    }
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    point_mail_at_nothing(settings)
     refer(api_as, routed, dr_lee, team, housing)
     assert recipients("referral_received") == {"intake_hal": 1, "coord_cy": 1}
     assert not Notification.objects.filter(emailed_at__isnull=False).exists()
