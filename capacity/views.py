@@ -29,9 +29,12 @@ from referrals.selectors import visible_referrals, with_urgency_rank
 QUEUE_PAGE_SIZE = 50
 
 
-def _directory_rows(services: list[Service]) -> list[tuple[Service, selectors.Wait]]:
+def _directory_rows(
+    services: list[Service],
+) -> list[tuple[Service, selectors.Wait, selectors.Experience]]:
     waits = selectors.service_waits(services)
-    rows = [(service, waits[service.pk]) for service in services]
+    experiences = selectors.service_experiences(services)
+    rows = [(service, waits[service.pk], experiences[service.pk]) for service in services]
     # Growing services first: the ones to look at.
     return sorted(rows, key=lambda row: not row[1].growing)
 
@@ -47,7 +50,7 @@ def service_directory(request: HttpRequest) -> HttpResponse:
         {
             "nav": "services",
             "rows": rows,
-            "growing": sum(1 for _, wait in rows if wait.growing),
+            "growing": sum(1 for _, wait, _ in rows if wait.growing),
             "may_add": may_manage_services(request.user, request.user.organization_id),
         },
     )
@@ -59,6 +62,7 @@ def _service_context(request: HttpRequest, service: Service) -> dict:
         "nav": "services",
         "service": service,
         "wait": selectors.service_wait(service),
+        "experience": selectors.service_experiences([service])[service.pk],
         "may_manage": may_manage_services(user, service.organization_id),
         "may_toggle": may_open_and_close_intake(user, service.organization_id),
         "own_service": user.organization_id == service.organization_id,

@@ -7,6 +7,7 @@ from consent import views as consent_views
 from core.pages import session_keepalive
 from inbox import views as inbox_views
 from portal import notices as portal_notices
+from portal import views as portal_views
 from records import views as records_views
 from referrals import views as referrals_views
 from referrals.transitions import ReferralAction
@@ -63,6 +64,11 @@ urlpatterns = [
         name="emergency-access",
     ),
     path("clients/<uuid:client_id>/access-log/", consent_views.access_log_view, name="access-log"),
+    path(
+        "clients/<uuid:client_id>/portal-invite/",
+        portal_views.portal_invite,
+        name="portal-invite",
+    ),
     path("consents/<uuid:consent_id>/revoke/", consent_views.consent_revoke, name="consent-revoke"),
     # referrals and the inbox
     path("referrals/", referrals_views.referral_list, name="referral-list"),
@@ -104,6 +110,8 @@ urlpatterns = [
     path("providers/", records_views.provider_list, name="provider-list"),
     path("providers/<int:provider_id>/", records_views.provider_detail, name="provider-detail"),
     path("", include("measures.web_urls")),
+    # the client portal: the client's own pages
+    path("portal/", include("portal.web_urls")),
     # services and their waits
     path("services/", capacity_views.service_directory, name="service-directory"),
     path("services/new/", capacity_views.service_edit, name="service-new"),

@@ -40,7 +40,10 @@ def test_load_demo_twice_changes_nothing(demo):
     stories = Client.objects.filter(given_name__in=["Ana", "Marcus", "Leo"])
     assert set(stories.values_list("given_name", flat=True)) == {"Ana", "Marcus", "Leo"}
     assert Client.objects.exclude(pk__in=stories).exists()
-    assert set(Provider.objects.values_list("role", flat=True)) == set(Role.values)
+    providers = Provider.objects.filter(client__isnull=True)
+    assert set(providers.values_list("role", flat=True)) == set(Role.values)
+    # Ana's own portal account (docs/portal-pages.md), once.
+    assert Provider.objects.filter(client__isnull=False).get().username == "ana"
 
 
 def test_intake_worker_reads_ana_with_what_she_keeps_private(demo):
@@ -60,7 +63,9 @@ def test_employment_counsellor_sees_no_mental_health_content(demo):
     auth = token_client(demo, "emp_jo")
     ana = demo.get("/api/v1/clients/?q=Silva", **auth).json()["results"][0]
     page = demo.get(f"/api/v1/clients/{ana['id']}/entries/", **auth).json()
-    assert {e["category"] for e in page["results"]} <= {"employment"}
+    # Her employment plan, and the general health she shares with WorkBridge (until
+    # she stops sharing it on the portal: tests/browser/test_portal_walk.py).
+    assert {e["category"] for e in page["results"]} <= {"employment", "general_health"}
     assert page["withheld_count"] >= 5
     assert "sertraline" not in str(page).lower()
 

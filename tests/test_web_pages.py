@@ -61,6 +61,7 @@ CLIENT_PAGES = [
         {"reason": "Client unconscious in the emergency room."},
     ),
     ("get", "/clients/{id}/assessments/new/", None),
+    ("post", "/clients/{id}/portal-invite/", None),
     (
         "post",
         "/clients/{id}/assessments/new/?instrument=gad7",

@@ -14,12 +14,31 @@ from django.utils import timezone
 
 from capacity.demo import load_capacity_demo
 from consent import services as consent_services
+from core.audit import Action, Channel
+from core.models import AccessEvent
 from measures import demo as measures_demo
+from portal import services as portal_services
+from portal.models import ExperienceAnswer
 from records import services as record_services
-from records.models import Client, Organization
+from records.models import Client, Organization, Service
 from referrals import services as referral_services
+from referrals.models import Referral
 
 DEMO_PASSWORD = "carelink-demo"
+# Ana's own sign-in on the client portal (docs/portal-pages.md).
+PORTAL_USERNAME = "ana"
+# What other clients answered about Adult counselling: (told their story again,
+# kept informed 1–5, overall 1–5).
+SURVEY_ANSWERS = [
+    (False, 4, 4),
+    (False, 5, 5),
+    (True, 3, 3),
+    (False, 4, 5),
+    (False, 2, 3),
+    (True, 4, 4),
+    (False, 5, 4),
+    (False, 3, 4),
+]
 MARKER_ORGANIZATION = "Riverside Family Practice"
 
 
@@ -240,6 +259,7 @@ class Command(BaseCommand):
         self.load_leo()
         measures_demo.load(self)
         load_capacity_demo(self, password=DEMO_PASSWORD)
+        self.load_ana_portal()
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -335,7 +355,7 @@ class Command(BaseCommand):
             90,
             "general_health",
             "note",
-            "Follow-up: tolerating sertraline",
+            "Follow-up: side effects settled",
             "Mild nausea in week one, resolved. Sleep slightly better.",
         )
         self.entry(
@@ -348,6 +368,15 @@ class Command(BaseCommand):
             "Drinks 2–3 glasses of wine most evenings to help with sleep. Advised to cut "
             "down; AUDIT-C 6.",
             {"audit_c": 6},
+        )
+        self.entry(
+            ana,
+            "dr_lee",
+            62,
+            "general_health",
+            "note",
+            "Fit for part-time work",
+            "Ana can work up to 20 hours a week for now. Review in two months.",
         )
         self.join(ana, "emp_jo")
         self.entry(
@@ -384,6 +413,14 @@ class Command(BaseCommand):
             sector="employment",
             note="Ana does not want her employer services to know.",
         )
+        self.consent(
+            ana,
+            "dr_lee",
+            "permit",
+            ["general_health"],
+            organization="WorkBridge Employment Services",
+            note="So her counsellor can plan her hours around her health.",
+        )
         referral = referral_services.refer_client(
             provider=self.people["dr_lee"],
             client=ana,
@@ -392,21 +429,93 @@ class Command(BaseCommand):
             urgency="urgent",
             share_categories=["general_health", "mental_health", "medications"],
         )
+        # Accepted, on the counselling waiting list: her portal shows the expected wait.
         referral_services.accept_referral(provider=self.people["intake_kim"], referral=referral)
-        referral_services.schedule_referral(
-            provider=self.people["intake_kim"],
-            referral=referral,
-            appointment_at=self.now + timedelta(days=6),
-        )
         self.entry(
             ana,
             "intake_kim",
             2,
             "mental_health",
             "note",
-            "Intake call booked",
-            "Phoned Ana; first CBT intake appointment booked. History taken from the "
-            "shared record — no need to repeat it.",
+            "Intake call done",
+            "Phoned Ana for intake; she is on the waiting list for CBT. History taken from "
+            "the shared record — no need to repeat it.",
+        )
+
+    def load_ana_portal(self) -> None:
+        """Ana's own account on the client portal (docs/portal-pages.md, "The demo"):
+        what she sees there, and the survey answers that publish the counselling
+        service's figures."""
+        ana = Client.objects.get(given_name="Ana", family_name="Silva")
+        lee, jo = self.people["dr_lee"], self.people["emp_jo"]
+        # Her doctor printed her an invitation; she opened her account with it.
+        _, code = portal_services.issue_portal_invite(provider=lee, client=ana)
+        account = portal_services.activate_portal_account(
+            code=code,
+            birth_date=ana.birth_date,
+            username=PORTAL_USERNAME,
+            password=DEMO_PASSWORD,
+            address="127.0.0.1",
+        )
+        # Her own sharing choice: her drinking is between her and her doctor.
+        portal_services.record_consent_by_client(
+            account=account,
+            effect="deny",
+            categories=["substance_use"],
+            grantee_organization=self.orgs["Eastside Community Mental Health"],
+        )
+        # A referral she can say how it went about: her doctor sent her to
+        # WorkBridge's job coaching, and Jo booked her first session.
+        coaching = referral_services.refer_client(
+            provider=lee,
+            client=ana,
+            service=Service.objects.get(name="Supported employment"),
+            reason="Ready for part-time work; would like a job coach.",
+            urgency="routine",
+        )
+        referral_services.accept_referral(provider=jo, referral=coaching)
+        referral_services.schedule_referral(
+            provider=jo, referral=coaching, appointment_at=self.now + timedelta(days=2)
+        )
+        # Who looked at her record before today: the access log as the days left it
+        # (written with its past times, as the services' history is).
+        yesterday = timezone.localtime(self.now - timedelta(days=1))
+        AccessEvent.objects.bulk_create(
+            AccessEvent(
+                client=ana,
+                actor=actor,
+                organization=actor.organization,
+                action=Action.CLIENT_READ.value,
+                channel=Channel.WEB.value,
+                at=at,
+            )
+            for actor, at in [
+                (lee, timezone.localtime(self.now - timedelta(days=3)).replace(hour=9, minute=5)),
+                (jo, yesterday.replace(hour=14, minute=10, second=0, microsecond=0)),
+            ]
+        )
+        self.load_survey_answers()
+
+    def load_survey_answers(self) -> None:
+        """Other clients answered "how did it go?" after their counselling was
+        booked: enough answers (at least 5) for the service's figures to show.
+        Written as rows, like the referral history they are about."""
+        booked = (
+            Referral.objects.filter(
+                service__name="Adult counselling", status__in=["scheduled", "completed"]
+            )
+            .exclude(client__given_name="Ana")
+            .order_by("created_at")[: len(SURVEY_ANSWERS)]
+        )
+        ExperienceAnswer.objects.bulk_create(
+            ExperienceAnswer(
+                referral=referral,
+                repeated_story=repeated,
+                kept_informed=informed,
+                overall=overall,
+                answered_at=(referral.appointment_at or self.now) + timedelta(days=1),
+            )
+            for referral, (repeated, informed, overall) in zip(booked, SURVEY_ANSWERS, strict=False)
         )
 
     def load_marcus(self, policy) -> None:

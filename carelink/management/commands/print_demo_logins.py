@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from carelink.management.commands.load_demo import DEMO_PASSWORD, PROVIDERS
+from carelink.management.commands.load_demo import DEMO_PASSWORD, PORTAL_USERNAME, PROVIDERS
 
 
 class Command(BaseCommand):
@@ -26,6 +26,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'username':<17} {'role':<17} {'organization':<33} who")
         for p in PROVIDERS:
             self.stdout.write(f"  {p.username:<17} {p.role:<17} {p.organization:<33} {p.who}")
+        self.stdout.write(
+            f"  {PORTAL_USERNAME:<17} {'client (portal)':<17} {'—':<33} "
+            "Ana Silva herself, on the client portal"
+        )
         self.stdout.write("")
         self.stdout.write(f"Browser: {base}/accounts/login/    API docs: {base}/api/docs/")
         self.stdout.write(
