@@ -11,4 +11,5 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import events  # noqa: F401 - subscribes the email notices
+        # The email notices' subscriber and the client page's account panel.
+        from portal import events, panels  # noqa: F401

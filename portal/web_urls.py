@@ -4,10 +4,7 @@ invitation handout lives with the client page (`portal-invite`)."""
 
 from django.urls import path
 
-from portal import (
-    panels,  # noqa: F401 - registers the client page's portal panel
-    views,
-)
+from portal import views
 
 app_name = "portal"
 
