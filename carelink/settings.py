@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "measures",
     "capacity",
     "inbox",
+    "fhir",
     "carelink",
 ]
 
