@@ -82,13 +82,15 @@ class FhirView(APIView):
     content_negotiation_class = AlwaysFhirJSON
     # Not part of the OpenAPI contract: the CapabilityStatement describes it.
     schema = None
+    # Every path but the metadata refuses client (portal) accounts.
+    for_client_accounts = False
 
     def get_exception_handler(self) -> Any:
         return fhir_exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if is_client_account(request.user):
+        if not self.for_client_accounts and is_client_account(request.user):
             raise NotAllowed(CLIENT_ACCOUNTS)
 
     def patient_url(self, client: Client) -> str:
@@ -110,6 +112,7 @@ def refuse_parameters(request: Request, allowed: set[str]) -> None:
 class MetadataView(FhirView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    for_client_accounts = True
 
     def get(self, request: Request) -> Response:
         refuse_parameters(request, {"mode"})
