@@ -47,6 +47,13 @@ def test_intake_kim_reads_anas_everything_as_the_rest_api_shows_it(demo):
 
     auth = token_for(demo, "intake_kim")
     ana = Client.objects.get(given_name="Ana", family_name="Silva")
+    # As docs/fhir.md finds her: by health card number, written without dashes.
+    found = demo.get(
+        "/fhir/R4/Patient",
+        {"identifier": "https://carelink.example.org/fhir/sid/health-card-number|4532281907"},
+        **auth,
+    ).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(ana.pk)]
     response = demo.get(f"/fhir/R4/Patient/{ana.pk}/$everything", **auth)
     assert response.status_code == 200
     assert response["Content-Type"] == FHIR_JSON
@@ -81,6 +88,9 @@ def test_intake_kim_reads_anas_everything_as_the_rest_api_shows_it(demo):
     assert any(
         o["code"]["coding"][0]["code"] == "44261-6" for o in resources_of(bundle, "Observation")
     )
+    # As docs/fhir.md says: 16 resources (5 Observations, 4 DocumentReferences).
+    assert len(bundle["entry"]) == 16
+    assert len(resources_of(bundle, "Observation")) == 5
     # Two entries withheld from her: labelled, and in no field.
     assert api.get(f"{base}/entries/").json()["withheld_count"] == 2
     assert is_redacted(bundle)
