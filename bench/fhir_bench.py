@@ -29,34 +29,14 @@ Each figure: p50 / p95 over `--runs` runs, in milliseconds, after 10 warm-up run
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carelink.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "carelink-benchmark-only")
+# The timing (p50 / p95 after warm-up) is the other benchmarks' (this folder).
+from daily_work_bench import timed
+
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
 PASSWORD = "bench-password-not-secret"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
-def timed(function, runs: int) -> tuple[float, float]:
-    for _ in range(10):
-        function()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), percentile(samples, 0.95)
 
 
 def main() -> None:

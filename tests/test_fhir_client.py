@@ -4,6 +4,8 @@ statement first, then a search by health card number, the Patient, and
 $everything — each parsed by fhirclient's own R4 models, which refuse
 anything that is not FHIR."""
 
+# ruff: noqa: F811 - `record` is a pytest fixture imported from tests.test_fhir_api
+
 import pytest
 import requests
 from fhirclient import client as fhir_client
@@ -11,41 +13,14 @@ from fhirclient.models.bundle import Bundle
 from fhirclient.models.patient import Patient
 from fhirclient.server import FHIRNotFoundException, FHIRUnauthorizedException
 
-from consent.services import record_consent
-from measures.services import record_assessment
-from records.services import create_entry
-from referrals.services import refer_client
+from tests.test_fhir_api import record  # noqa: F401 - a fixture
 
 HEALTH_CARD = "https://carelink.example.org/fhir/sid/health-card-number"
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def outside_system(live_server, ana, dr_lee, intake_kim, emp_jo):
-    record_consent(
-        provider=dr_lee,
-        client=ana,
-        effect="permit",
-        grantee_sector="mental_health",
-        categories=["general_health", "mental_health"],
-    )
-    create_entry(client=ana, author=dr_lee, category="general_health", kind="note", title="Visit")
-    create_entry(
-        client=ana,
-        author=emp_jo,
-        category="employment",
-        kind="care_plan",
-        title="Return-to-work plan",
-        body="Bookkeeping, part time.",
-    )
-    record_assessment(provider=dr_lee, client=ana, instrument="gad7", answers=[1, 2, 1, 0, 1, 2, 1])
-    refer_client(
-        provider=dr_lee,
-        client=ana,
-        to_organization=intake_kim.organization,
-        reason="CBT.",
-        urgency="routine",
-    )
+def outside_system(live_server, record):
     token = requests.post(
         f"{live_server.url}/api/v1/auth/token/",
         json={"username": "intake_kim", "password": PASSWORD},
@@ -55,7 +30,10 @@ def outside_system(live_server, ana, dr_lee, intake_kim, emp_jo):
         settings={"app_id": "family-practice-emr", "api_base": f"{live_server.url}/fhir/R4/"}
     )
     smart.server.session.headers["Authorization"] = f"Token {token}"
-    return smart
+    yield smart
+    # No kept-alive connection outlives the test (the server thread would
+    # answer on it after the database was handed back).
+    smart.server.session.close()
 
 
 def test_an_outside_system_reads_the_record(outside_system, ana):
@@ -80,6 +58,7 @@ def test_an_outside_system_reads_the_record(outside_system, ana):
         "CareTeam",
         "Consent",
         "DocumentReference",
+        "DocumentReference",
         "Observation",
         "Patient",
         "ServiceRequest",
@@ -87,11 +66,15 @@ def test_an_outside_system_reads_the_record(outside_system, ana):
     assert all(entry.fullUrl for entry in bundle.entry)
     assert [label.code for label in bundle.meta.security] == ["REDACTED"]
     (observation,) = [e.resource for e in bundle.entry if e.resource.resource_type == "Observation"]
-    assert (observation.code.coding[0].code, observation.valueInteger) == ("70274-6", 8)
-    (document,) = [
+    assert (observation.code.coding[0].code, observation.valueInteger) == ("44261-6", 11)
+    documents = [
         e.resource for e in bundle.entry if e.resource.resource_type == "DocumentReference"
     ]
-    assert document.content[0].attachment.title == "Visit"
+    # The employment plan is withheld from the mental-health centre.
+    assert sorted(d.content[0].attachment.title for d in documents) == [
+        "Follow-up visit",
+        "Intake call",
+    ]
 
 
 def test_an_outside_system_hears_404_and_401(outside_system, ana, outsider, live_server):

@@ -33,6 +33,7 @@ from records import services as record_services
 from records.models import Service
 from referrals.models import WAITING_STATUSES, Referral, ReferralStatus, Urgency
 from tests.fhir_support import carries, is_redacted, resources_of, validate
+from tests.test_consent_engine_property import Rollback
 
 ORG_SECTORS = ["primary_care", "mental_health", "employment"]
 OFF_CASE_SECTOR = "hospital"
@@ -335,10 +336,6 @@ def check_viewer(api: APIClient, client, written, assessment_ids) -> None:
     for assessment_id in assessment_ids:
         if str(assessment_id) not in (assessments or set()):
             assert not carries(bundle, str(assessment_id))
-
-
-class Rollback(Exception):
-    """Undo one example's record, so the next starts from an empty database."""
 
 
 @pytest.mark.django_db

@@ -4,13 +4,15 @@ token; it parses with the R4B models, holds exactly what the REST API shows
 her, and the employment plan Ana keeps from the centre is in no field of it.
 Every resource the API produces for every demo provider validates."""
 
+# ruff: noqa: F811 - `demo` is a pytest fixture imported from tests.test_demo
+
 import pytest
-from django.core.management import call_command
 from fhir.resources.R4B.bundle import Bundle
 
 from consent.selectors import visible_clients
 from records.models import Client, Provider
 from tests.fhir_support import FHIR_JSON, carries, is_redacted, resources_of, validate
+from tests.test_demo import demo, token_client  # noqa: F401 - demo is a fixture
 from tests.test_fhir_consent import entry_ids_of, rest_ids
 
 pytestmark = pytest.mark.django_db
@@ -25,27 +27,10 @@ PRIVATE = [
 ]
 
 
-@pytest.fixture
-def demo(client, settings):
-    settings.CARELINK_REQUIRE_2FA = False  # as `make demo` runs it
-    call_command("load_demo", stdout=open("/dev/null", "w"))
-    return client
-
-
-def token_for(web, username: str) -> dict:
-    response = web.post(
-        "/api/v1/auth/token/",
-        {"username": username, "password": "carelink-demo"},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    return {"HTTP_AUTHORIZATION": f"Token {response.json()['token']}"}
-
-
 def test_intake_kim_reads_anas_everything_as_the_rest_api_shows_it(demo):
     from rest_framework.test import APIClient
 
-    auth = token_for(demo, "intake_kim")
+    auth = token_client(demo, "intake_kim")
     ana = Client.objects.get(given_name="Ana", family_name="Silva")
     # As docs/fhir.md finds her: by health card number, written without dashes.
     found = demo.get(
