@@ -82,6 +82,8 @@ class FhirView(APIView):
     content_negotiation_class = AlwaysFhirJSON
     # Not part of the OpenAPI contract: the CapabilityStatement describes it.
     schema = None
+    # Read only; OPTIONS too is a 405 (DRF's answer to it is no FHIR resource).
+    http_method_names = ["get", "head"]
     # Every path but the metadata refuses client (portal) accounts.
     for_client_accounts = False
 

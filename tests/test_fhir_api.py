@@ -287,6 +287,7 @@ def test_unknown_fhir_urls_and_methods_are_operation_outcomes(ana, intake_kim, a
     assert body["issue"][0]["code"] == "not-found"
     body = outcome(api_as(intake_kim).post(f"/fhir/R4/Patient/{ana.pk}", {}, format="json"), 405)
     assert body["issue"][0]["code"] == "not-supported"
+    outcome(api_as(intake_kim).options(f"/fhir/R4/Patient/{ana.pk}"), 405)
 
 
 # --- search ------------------------------------------------------------------------------
@@ -503,6 +504,21 @@ def test_everything_records_one_event(record, ana, intake_kim, api_as):
     assert [(e.client_id, e.actor_id, e.organization_id, e.action, e.channel) for e in new] == [
         (ana.pk, intake_kim.pk, intake_kim.organization_id, "record.export", "fhir")
     ]
+
+
+def test_emergency_access_lifts_consent_and_marks_the_event(record, ana, emp_jo, api_as):
+    from consent.services import grant_emergency_access
+
+    grant_emergency_access(
+        provider=emp_jo, client=ana, reason="Client in crisis at our front desk."
+    )
+    before = set(AccessEvent.objects.values_list("pk", flat=True))
+    bundle = everything(api_as(emp_jo), ana)
+    validate(bundle)
+    assert not is_redacted(bundle)
+    assert carries(bundle, "Sleeping better.")  # dr_lee's note, under no permit for emp_jo
+    (event,) = AccessEvent.objects.exclude(pk__in=before)
+    assert (event.action, event.channel, event.emergency) == ("record.export", "fhir", True)
 
 
 def test_session_authentication_works(ana, intake_kim, client):
