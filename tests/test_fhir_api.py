@@ -553,3 +553,18 @@ def test_everything_queries_do_not_grow(
     assert len(resources_of(bundle, "Observation")) == 4
     # dr_lee's own entries, and emp_jo's employment entries under no permit.
     assert len(resources_of(bundle, "DocumentReference")) >= n
+
+
+# Count and page of the search, the emergency check for the audit and its one INSERT.
+SEARCH_QUERIES = 4
+
+
+@pytest.mark.parametrize("n", [5, 500])
+def test_search_queries_do_not_grow(n, dr_lee, api_as, django_assert_num_queries):
+    add_clients(dr_lee, n)
+    api = api_as(dr_lee)
+    assert api.get("/fhir/R4/Patient?family=family").status_code == 200
+    with django_assert_num_queries(SEARCH_QUERIES):
+        bundle = api.get("/fhir/R4/Patient?family=family&birthdate=1980").json()
+    assert bundle["total"] == n
+    assert len(bundle["entry"]) == min(n, 50)
