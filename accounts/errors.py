@@ -5,7 +5,8 @@ DRF answers JSON for everything its views reject. What Django itself rejects —
 an unknown URL, a bad Host header, a CSRF failure, a suspicious request, a body
 over the size limit, an account lockout by django-axes — would otherwise be an
 HTML page even under /api/. These handlers give the API's `{"detail": ...}`
-there, with the same status code the page would have.
+there, and under /fhir/ the FHIR error, an `OperationOutcome`
+(`core.outcome`), with the same status code the page would have.
 """
 
 import math
@@ -17,15 +18,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import csrf, defaults
 
+from core.outcome import outcome_response
+
 # Paths whose clients are programs: /api/ and the FHIR endpoints.
-JSON_PREFIXES = ("/api/", "/fhir/")
+FHIR_PREFIX = "/fhir/"
+JSON_PREFIXES = ("/api/", FHIR_PREFIX)
 
 
 def wants_json(request: HttpRequest) -> bool:
     return request.path_info.startswith(JSON_PREFIXES)
 
 
-def json_error(status: int, detail: str) -> JsonResponse:
+def json_error(status: int, detail: str, request: HttpRequest | None = None) -> JsonResponse:
+    """`{"detail"}` under /api/; an OperationOutcome under /fhir/."""
+    if request is not None and request.path_info.startswith(FHIR_PREFIX):
+        return outcome_response(status, detail)
     return JsonResponse({"detail": detail}, status=status)
 
 
@@ -39,7 +46,7 @@ def _limit_text() -> str:
 def request_too_large(request: HttpRequest) -> HttpResponse:
     detail = TOO_LARGE.format(limit=_limit_text())
     if wants_json(request):
-        return json_error(413, detail)
+        return json_error(413, detail, request)
     return render(request, "accounts/too_large.html", {"detail": detail}, status=413)
 
 
@@ -66,7 +73,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if isinstance(exception, RequestDataTooBig):
         return request_too_large(request)
     if wants_json(request):
-        return json_error(400, "Bad request.")
+        return json_error(400, "Bad request.", request)
     return defaults.bad_request(request, exception)
 
 
@@ -74,25 +81,27 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     if wants_json(request):
         # Our own refusals say why (the portal's wall); anything else says no more.
         said = str(exception) if isinstance(exception, PermissionDenied) else ""
-        return json_error(403, said or "You do not have permission to perform this action.")
+        return json_error(
+            403, said or "You do not have permission to perform this action.", request
+        )
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_json(request):
-        return json_error(404, "Not found.")
+        return json_error(404, "Not found.", request)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
-        return json_error(500, "Server error.")
+        return json_error(500, "Server error.", request)
     return defaults.server_error(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if wants_json(request):
-        return json_error(403, f"CSRF failed: {reason}" if reason else "CSRF failed.")
+        return json_error(403, f"CSRF failed: {reason}" if reason else "CSRF failed.", request)
     return csrf.csrf_failure(request, reason=reason)
 
 
@@ -106,7 +115,9 @@ def account_locked_out(
     seconds = math.ceil(cool_off.total_seconds()) if cool_off else None
     if wants_json(request):
         response: HttpResponse = json_error(
-            429, "Too many failed sign-ins for this account from this address; try again later."
+            429,
+            "Too many failed sign-ins for this account from this address; try again later.",
+            request,
         )
     else:
         username = (credentials or {}).get("username") or ""

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "capacity",
     "inbox",
     "portal",
+    "fhir",
     "carelink",
 ]
 

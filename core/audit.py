@@ -57,6 +57,8 @@ class Action(models.TextChoices):
     EMERGENCY_ACCESS_REVIEW = "emergency_access.review", "reviewed an emergency access"
     EMERGENCY_ACCESS_LIST = "emergency_access.list", "listed emergency accesses for review"
     ACCESS_LOG_READ = "access_log.read", "read the access log"
+    # FHIR's Patient/$everything: the record as the caller may see it, in one read.
+    RECORD_EXPORT = "record.export", "exported the record (FHIR)"
     REFERRAL_LIST = "referral.list", "listed referrals"
     REFERRAL_READ = "referral.read", "read a referral"
     REFERRAL_CREATE = "referral.create", "sent a referral"

@@ -13,10 +13,15 @@ THREE_MB = b'{"given_name": "' + b"a" * (3 * 1024 * 1024) + b'"}'
 
 
 def assert_json_detail(response, status: int) -> dict:
+    """The API's `{"detail"}`; under /fhir/, the FHIR face's OperationOutcome."""
     assert response.status_code == status, (response.status_code, response.content[:300])
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body = json.loads(response.content)
     assert isinstance(body, dict) and body, body
+    if response["Content-Type"].startswith("application/fhir+json"):
+        assert body["resourceType"] == "OperationOutcome"
+        (issue,) = body["issue"]
+        return {"detail": issue["diagnostics"], "code": issue["code"]}
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     return body
 
 
@@ -50,7 +55,24 @@ def test_a_page_body_over_the_limit_is_413_html(client, dr_lee):
 
 @pytest.mark.parametrize("path", ["/api/v1/nowhere/", "/api/nowhere", "/fhir/R4/Nothing/1"])
 def test_unknown_urls_under_the_api_are_404_json(path, db):
-    assert "detail" in assert_json_detail(APIClient().get(path), 404)
+    response = APIClient().get(path)
+    assert "detail" in assert_json_detail(response, 404)
+    assert response["Content-Type"].startswith(
+        "application/fhir+json" if path.startswith("/fhir/") else "application/json"
+    )
+
+
+@override_settings(ALLOWED_HOSTS=["127.0.0.1"])
+def test_what_django_rejects_under_fhir_is_an_operation_outcome(dr_lee, api_as):
+    unknown = APIClient().get("/fhir/R4/Nothing/1", HTTP_HOST="127.0.0.1")
+    assert unknown["Content-Type"] == "application/fhir+json"
+    assert assert_json_detail(unknown, 404)["code"] == "not-found"
+    bad_host = APIClient().get("/fhir/R4/metadata", HTTP_HOST="evil.example")
+    assert assert_json_detail(bad_host, 400)["code"] == "invalid"
+    too_large = APIClient().post(
+        "/fhir/R4/Patient", data=THREE_MB, content_type="application/json", HTTP_HOST="127.0.0.1"
+    )
+    assert assert_json_detail(too_large, 413)["code"] == "too-long"
 
 
 def test_unknown_pages_stay_html(client, db):

@@ -109,6 +109,11 @@ def audited_requests(ana, dr_lee, scene):
             },
             "client.match",
         ),
+        # The FHIR face: the same rules, one event per request, channel fhir.
+        ("dr_lee", "get", f"/fhir/R4/Patient/{ana.pk}", None, "client.read"),
+        ("dr_lee", "get", f"/fhir/R4/Patient/{ana.pk}/$everything", None, "record.export"),
+        ("privacy_pat", "get", f"/fhir/R4/Patient/{ana.pk}/$everything", None, "record.export"),
+        ("dr_lee", "get", "/fhir/R4/Patient?family=silva", None, "client.search"),
     ]
 
 
@@ -129,6 +134,10 @@ AUDITED_IDS = [
     "emergency_access.grant",
     "joined_by_matching",
     "client.match",
+    "fhir-patient.read",
+    "fhir-everything",
+    "fhir-everything-privacy",
+    "fhir-patient.search",
 ]
 
 
@@ -153,6 +162,8 @@ def test_every_read_and_write_is_audited(
     ]
     # The grant itself is the first event made under the emergency access.
     assert new.get().emergency is (action == "emergency_access.grant")
+    # Under the face the request came through.
+    assert new.get().channel == ("fhir" if path.startswith("/fhir/") else "api")
 
 
 def test_care_team_removal_is_audited(ana, dr_lee, api_as):

@@ -2,8 +2,10 @@
 organization is off the care team exactly as it answers an id that names nothing.
 
 CLIENT_SCOPED is the one list of client-scoped endpoints. The meta-check walks
-the URL resolver, so an endpoint added under /api/v1/ with `<str:client_id>`
-(records, consent, referrals, anything) fails the suite until it is listed here.
+the URL resolver, so an endpoint added under /api/v1/ or /fhir/ with
+`<str:client_id>` (records, consent, referrals, FHIR, anything) fails the suite
+until it is listed here. Routes are written as in urls.py under api/v1/; the
+FHIR face's from the site's root (`/fhir/R4/...`).
 """
 
 import re
@@ -66,6 +68,8 @@ CLIENT_SCOPED: list[tuple[str, str, dict | None]] = [
     ),
     ("clients/<str:client_id>/assessments/<str:assessment_id>/", "get", None),
     ("clients/<str:client_id>/portal-invite/", "post", None),
+    ("/fhir/R4/Patient/<str:client_id>", "get", None),
+    ("/fhir/R4/Patient/<str:client_id>/$everything", "get", None),
 ]
 
 ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -84,6 +88,22 @@ AUDITED_MODELS = [
 
 def api_routes() -> dict[str, set[str]]:
     """Every route under api/v1/ with the HTTP methods its view handles."""
+    return {
+        route.removeprefix("api/v1/"): methods
+        for route, methods in all_routes().items()
+        if route.startswith("api/v1/")
+    }
+
+
+def fhir_routes() -> dict[str, set[str]]:
+    """Every route under fhir/, written from the root as CLIENT_SCOPED lists them."""
+    return {
+        "/" + route: methods for route, methods in all_routes().items() if route.startswith("fhir/")
+    }
+
+
+def all_routes() -> dict[str, set[str]]:
+    """Every route of the site with the HTTP methods its view handles."""
     found: dict[str, set[str]] = {}
 
     def walk(patterns, prefix: str) -> None:
@@ -105,17 +125,13 @@ def api_routes() -> dict[str, set[str]]:
                 found.setdefault(route, set()).update(methods)
 
     walk(get_resolver().url_patterns, "")
-    return {
-        route.removeprefix("api/v1/"): methods
-        for route, methods in found.items()
-        if route.startswith("api/v1/")
-    }
+    return found
 
 
 def test_every_client_scoped_endpoint_is_listed():
     """A new endpoint under a client cannot forget the rule-1 test."""
     listed = {(route, method) for route, method, _ in CLIENT_SCOPED}
-    routes = api_routes()
+    routes = {**api_routes(), **fhir_routes()}
     missing = sorted(
         (route, method)
         for route, methods in routes.items()
@@ -152,7 +168,8 @@ def scene(ana, dr_lee, family_practice):
 def build(route: str, body: dict | None, values: dict) -> tuple[str, dict | None]:
     # Parameters this list does not know yet (a future endpoint) get a fresh UUID:
     # the client gate answers before they are looked at.
-    path = "/api/v1/" + ROUTE_PARAM.sub(lambda m: str(values.get(m.group(1), uuid.uuid4())), route)
+    prefix = "" if route.startswith("/") else "/api/v1/"
+    path = prefix + ROUTE_PARAM.sub(lambda m: str(values.get(m.group(1), uuid.uuid4())), route)
     if body is not None:
         body = {
             key: values[value[1:-1]] if isinstance(value, str) and value[:1] == "{" else value
@@ -229,7 +246,9 @@ def test_without_credentials_is_401(route, method, body, scene):
     before = counts()
     response = call(APIClient(), method, path, data)
     assert response.status_code == 401
-    assert "detail" in response.json()
+    body = response.json()
+    # The API's {"detail"}; the FHIR face's OperationOutcome.
+    assert "detail" in body or body["resourceType"] == "OperationOutcome"
     assert counts() == before
     response = call(APIClient(HTTP_AUTHORIZATION="Token not-a-real-token"), method, path, data)
     assert response.status_code == 401
