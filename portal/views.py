@@ -173,14 +173,29 @@ def day_in_words(day: date) -> str:
 
 
 def _by_day(sentences: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The page's sentences under a heading per day ("Today", "Yesterday", …)."""
+    """The page's sentences under a heading per day ("Today", "Yesterday", …).
+
+    The same sentence said again and again in a row on one day (a provider
+    paging through the record) is one line with how many times and from when
+    to when, so one busy morning does not push everything else off the page.
+    An emergency access is never folded into an ordinary one: it is another
+    sentence."""
     days: list[dict[str, Any]] = []
     for sentence in sentences:
         day = timezone.localtime(sentence["event"].at).date()
         if not days or days[-1]["day"] != day:
             days.append({"day": day, "heading": day_in_words(day), "sentences": []})
-        days[-1]["sentences"].append(sentence)
+        lines = days[-1]["sentences"]
+        if lines and _same_line(lines[-1], sentence):
+            lines[-1]["times"] += 1
+            lines[-1]["earliest"] = sentence
+        else:
+            lines.append({**sentence, "times": 1, "earliest": sentence})
     return days
+
+
+def _same_line(line: dict[str, Any], sentence: dict[str, Any]) -> bool:
+    return all(line[key] == sentence[key] for key in ("text", "emergency", "matching", "by_client"))
 
 
 # --- activation (no account yet) -----------------------------------------------------

@@ -249,6 +249,37 @@ def test_who_looked_is_paginated_with_constant_queries(portal, ana, dr_lee):
     assert "You opened your account" in second
 
 
+def test_the_same_access_again_and_again_is_one_line(portal, ana, dr_lee, emp_jo):
+    """A provider paging through the record is one line with how many times, from
+    when to when; someone else in between, or an emergency read, breaks the run."""
+    start = timezone.now() - timedelta(minutes=30)
+    for minutes in range(4):
+        AccessEvent.objects.create(
+            client=ana,
+            actor=dr_lee,
+            organization=dr_lee.organization,
+            action=Action.CLIENT_READ,
+            channel=Channel.WEB,
+            at=start + timedelta(minutes=minutes),
+        )
+    AccessEvent.objects.create(
+        client=ana,
+        actor=emp_jo,
+        organization=emp_jo.organization,
+        action=Action.CLIENT_READ,
+        channel=Channel.WEB,
+        at=start + timedelta(minutes=10),
+    )
+    text = text_of(portal.get("/portal/who-looked/"))
+    first, last = (timezone.localtime(start + timedelta(minutes=m)) for m in (0, 3))
+    assert (
+        f"{dr_lee.full_name} at {dr_lee.organization.name} read your record 4 times — "
+        f"{first.day} {first:%b}, {first:%H:%M} to {last.day} {last:%b}, {last:%H:%M}"
+    ) in text
+    assert text.count(f"{dr_lee.full_name} at {dr_lee.organization.name} read your record") == 1
+    assert f"{emp_jo.full_name} at {emp_jo.organization.name} read your record — " in text
+
+
 # --- sharing choices ---------------------------------------------------------------------------
 
 
