@@ -73,8 +73,10 @@ def test_intake_kim_reads_anas_everything_as_the_rest_api_shows_it(demo):
     assert any(
         o["code"]["coding"][0]["code"] == "44261-6" for o in resources_of(bundle, "Observation")
     )
-    # As docs/fhir.md says: 16 resources (5 Observations, 4 DocumentReferences).
-    assert len(bundle["entry"]) == 16
+    # As docs/fhir.md says: 19 resources (5 Observations, 5 DocumentReferences, 6 Consents).
+    kinds = [each["resource"]["resourceType"] for each in bundle["entry"]]
+    assert len(kinds) == 19
+    assert (kinds.count("DocumentReference"), kinds.count("Consent")) == (5, 6)
     assert len(resources_of(bundle, "Observation")) == 5
     # Two entries withheld from her: labelled, and in no field.
     assert api.get(f"{base}/entries/").json()["withheld_count"] == 2
