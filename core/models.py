@@ -118,6 +118,12 @@ class Notification(models.Model):
     client = models.ForeignKey(
         "records.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The recipient's organization, when it is a party to what the event is about
+    # (a referral's two organizations, a service's own): its providers see the
+    # notification even when the client is not, or no longer, theirs to see.
+    party_organization = models.ForeignKey(
+        "records.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)

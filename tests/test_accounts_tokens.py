@@ -199,3 +199,21 @@ def test_the_migration_drops_the_old_token_table():
     executor.migrate(executor.loader.graph.leaf_nodes())  # forward again, to the latest
     assert "authtoken_token" not in connection.introspection.table_names()
     assert "accounts_devicetoken" in connection.introspection.table_names()
+
+
+def test_a_token_costs_one_query_and_expired_ones_go_at_the_next_sign_in(
+    dr_lee, django_assert_num_queries
+):
+    from accounts.models import DeviceToken
+
+    old = sign_in()["token"]
+    DeviceToken.objects.filter(user=dr_lee).update(expiry=timezone.now() - timedelta(minutes=1))
+    fresh = sign_in()["token"]  # sweeps the expired one
+    assert DeviceToken.objects.filter(user=dr_lee).count() == 1
+    assert not token_works(old)
+    api = as_token(fresh)
+    api.get("/api/v1/me/")
+    # The token with its account (one query), then /me/'s organization: knox's own
+    # sweep of the account's other tokens on every request is gone.
+    with django_assert_num_queries(2):
+        assert api.get("/api/v1/me/").status_code == 200
