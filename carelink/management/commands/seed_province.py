@@ -481,7 +481,11 @@ class Command(BaseCommand):
                 "id": "pg_temp.u('referral', i)",
                 "client_id": "m.client_id",
                 "from_organization_id": "m.organization_id",
-                "to_organization_id": f"{self.org_base} + r.to_org",
+                # Never the referring organization itself: the next one instead.
+                "to_organization_id": (
+                    f"{self.org_base} + CASE WHEN m.organization_id = {self.org_base} + r.to_org "
+                    f"THEN (r.to_org + 1) % {orgs} ELSE r.to_org END"
+                ),
                 "referred_by_id": "m.provider_id",
                 "reason": "'Needs support the referring team cannot give.'",
                 "urgency": self.pick(["routine", "routine", "urgent", "emergent"], "urgency"),
@@ -506,7 +510,6 @@ class Command(BaseCommand):
                 "FROM generate_series(:lo, :hi) AS s(i)) AS r(i, to_org, status) "
                 f"JOIN seed_member m ON m.n = 1 + pg_temp.h('rclient', r.i) % {n} AND m.slot = 0"
             ),
-            where=f"WHERE m.organization_id <> {self.org_base} + r.to_org",
         )
 
     def seed_inboxes(self) -> None:
