@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from consent.selectors import entry_visibility_q, visible_client_ids
 from core.events import kind_named
-from core.models import Notification
+from core.models import Notification, OutboxEvent
 from core.permissions import is_provider
 from records.models import Entry
 
@@ -22,8 +22,10 @@ from records.models import Entry
 def _still_visible(user: Any) -> Q:
     """Rule 1 for notifications: the client is still the reader's to see, or the
     notification is about something the reader's organization is a party to."""
-    return Q(client_id__in=visible_client_ids(user)) | Q(
-        party_organization_id=user.organization_id
+    # The party test first: a plain column comparison that settles most of an
+    # intake worker's inbox before the care-team lookup is asked.
+    return Q(party_organization_id=user.organization_id) | Q(
+        client_id__in=visible_client_ids(user)
     )
 
 
@@ -33,8 +35,12 @@ def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
     entry now, else NULL."""
     if not is_provider(user):
         return Notification.objects.none()
+    # The event's entry read through a subquery of its own, not a join of the
+    # events table: a join would stay in the page's exact count too, over every
+    # unread notification (docs/performance.md, "Province scale").
+    event_entry = OutboxEvent.objects.filter(pk=OuterRef(OuterRef("event_id"))).values("entry_id")
     visible_title = Entry.objects.filter(
-        pk=OuterRef("event__entry_id"), client_id__in=visible_client_ids(user)
+        pk=Subquery(event_entry[:1]), client_id__in=visible_client_ids(user)
     ).filter(entry_visibility_q(user))
     notifications = (
         Notification.objects.filter(recipient_id=user.pk)

@@ -188,12 +188,7 @@ def floor_inbox(cursor, who: dict) -> None:
     visible = f"""
         FROM core_notification n
         WHERE n.recipient_id = %(user)s AND n.read_at IS NULL
-          AND (n.client_id IN ({GATE})
-               OR EXISTS (SELECT 1 FROM core_outboxevent e JOIN referrals_referral r
-                          ON r.id = e.subject_id AND e.subject_type = 'referrals.referral'
-                          WHERE e.id = n.event_id
-                            AND (r.from_organization_id = %(org)s
-                                 OR r.to_organization_id = %(org)s)))
+          AND (n.party_organization_id = %(org)s OR n.client_id IN ({GATE}))
     """
     cursor.execute(f"SELECT count(*) {visible}", who)
     cursor.fetchall()
@@ -247,15 +242,17 @@ def floor_referrals(cursor, who: dict) -> None:
 
 
 def floor_search(cursor, who: dict) -> None:
+    # The caller's clients first (a materialized CTE: nothing can reorder it),
+    # then the words.
     where = (
-        f"WHERE c.id IN ({GATE}) AND (c.given_name ILIKE %(q)s OR c.family_name ILIKE %(q)s "
-        "OR c.health_card_normalized LIKE %(card)s)"
+        f"WITH mine AS MATERIALIZED ({GATE}) SELECT {{}} FROM records_client c JOIN mine "
+        "ON mine.content_object_id = c.id WHERE (c.given_name ILIKE %(q)s "
+        "OR c.family_name ILIKE %(q)s OR c.health_card_normalized LIKE %(card)s)"
     )
-    cursor.execute(f"SELECT count(*) FROM records_client c {where}", who)
+    cursor.execute(where.format("count(*)"), who)
     cursor.fetchall()
     cursor.execute(
-        f"SELECT c.* FROM records_client c {where} "
-        "ORDER BY c.family_name, c.given_name, c.id LIMIT 50",
+        where.format("c.*") + " ORDER BY c.family_name, c.given_name, c.id LIMIT 50",
         who,
     )
     cursor.fetchall()

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consent.models import (
@@ -105,7 +105,18 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
         if born is not None:
             match |= Q(birth_date=born)
         clients = clients.filter(match)
-    return clients.order_by("family_name", "given_name", "id")
+    if not text.split():
+        return clients.order_by("family_name", "given_name", "id")
+    # The same order, written so that no index can produce it: the names are
+    # never NULL, so NULLS FIRST changes nothing but the plan. Given the name
+    # index, PostgreSQL would walk the whole province in name order testing
+    # each client against the caller's care teams and the words (200 ms for a
+    # common name at 100,000 clients); without it, it takes the caller's
+    # clients and the trigram matches (records migration 0009) and sorts the
+    # few that are both (docs/performance.md, "Province scale").
+    return clients.order_by(
+        F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
+    )
 
 
 def _emergencies(now: datetime, *, provider: Any) -> QuerySet[EmergencyAccess]:
@@ -172,11 +183,17 @@ def _directive_covers(
     )
 
 
-def consented_entry_q(provider: Provider, now: datetime) -> Q:
-    """Rules 2 and 3: own organization's entries, or permitted and not denied."""
+def consented_entry_q(provider: Provider, now: datetime, client: Any = None) -> Q:
+    """Rules 2 and 3: own organization's entries, or permitted and not denied.
+
+    `client`: the one client (an id) every filtered entry belongs to, when the
+    caller knows it: the directives are then looked up for that client alone.
+    Correlated on the entry instead, PostgreSQL may hash every permit of the
+    reader's organization across the province once per query (100 ms at
+    300,000 directives, docs/performance.md); the same rows either way."""
     organization = provider.organization
     covers = {
-        "client": OuterRef("client_id"),
+        "client": OuterRef("client_id") if client is None else client,
         "category": OuterRef("category"),
         "organization": organization.pk,
         "sector": organization.sector,
@@ -187,8 +204,11 @@ def consented_entry_q(provider: Provider, now: datetime) -> Q:
     )
 
 
-def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
-    """Rules 2–4 as one filter on Entry, valid across clients.
+def entry_visibility_q(
+    provider: Provider, now: datetime | None = None, client: Any = None
+) -> Q:
+    """Rules 2–4 as one filter on Entry, valid across clients (or, given
+    `client`, an id, only for that client's entries: see `consented_entry_q`).
 
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
@@ -202,7 +222,12 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     if not may_read_entries(provider):
         return Q(pk__in=[])
-    return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
+    emergency = (
+        emergency_access_q(provider, now)
+        if client is None
+        else _emergency_held(now, client=client, provider=provider.pk)
+    )
+    return consented_entry_q(provider, now, client) | Q(emergency)
 
 
 def providers_who_may_see(
@@ -253,7 +278,7 @@ def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry
     category and organization, so rules 2–4 decide alike for every version."""
     return (
         Entry.objects.filter(client=client)
-        .filter(entry_visibility_q(provider))
+        .filter(entry_visibility_q(provider, client=client.pk))
         .select_related("author", "organization", "retracted_by")
     )
 
@@ -307,7 +332,7 @@ def withheld_count(provider: Provider, client: Client, among: Q | None = None) -
     (`among`, a filter on Entry). An amended entry is one entry (its newest
     version is counted); a retracted one still exists.
     """
-    visible = entry_visibility_q(provider)
+    visible = entry_visibility_q(provider, client=client.pk)
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)

@@ -144,4 +144,14 @@ class Referral(models.Model):
                 condition=Q(status__in=WAITING_STATUSES),
                 name="referral_org_waiting",
             ),
+            # The referral list in its own order: read backwards until a page of
+            # the caller's organization's referrals (from or to: an OR that no
+            # one composite index serves), or by direction from its composite.
+            models.Index(fields=["-created_at", "-id"], name="referral_list_recent"),
+            models.Index(
+                fields=["to_organization", "-created_at", "-id"], name="referral_list_incoming"
+            ),
+            models.Index(
+                fields=["from_organization", "-created_at", "-id"], name="referral_list_outgoing"
+            ),
         ]

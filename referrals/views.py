@@ -125,11 +125,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     direction = request.GET.get("direction")
     if direction not in ("incoming", "outgoing"):
         direction = default
-    referrals = selectors.visible_referrals(provider)
-    if direction == "incoming":
-        referrals = referrals.filter(to_organization_id=provider.organization_id)
-    else:
-        referrals = referrals.filter(from_organization_id=provider.organization_id)
+    referrals = selectors.visible_referrals(provider, direction)
     status = request.GET.get("status", "")
     if status in ReferralStatus.values:
         referrals = referrals.filter(status=status)
