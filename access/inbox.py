@@ -24,9 +24,7 @@ def _still_visible(user: Any) -> Q:
     notification is about something the reader's organization is a party to."""
     # The party test first: a plain column comparison that settles most of an
     # intake worker's inbox before the care-team lookup is asked.
-    return Q(party_organization_id=user.organization_id) | Q(
-        client_id__in=visible_client_ids(user)
-    )
+    return Q(party_organization_id=user.organization_id) | Q(client_id__in=visible_client_ids(user))
 
 
 def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:

@@ -265,7 +265,7 @@ def floor_entries(cursor, who: dict) -> None:
     cursor.execute(f"SELECT count(*) {base} AND {CONSENTED}", who)
     cursor.fetchall()
     cursor.execute(
-        f"""SELECT e.*, a.full_name, o.name, o.sector {base.replace('WHERE', 'JOIN records_provider a ON a.id = e.author_id JOIN records_organization o ON o.id = e.organization_id WHERE')}
+        f"""SELECT e.*, a.full_name, o.name, o.sector {base.replace("WHERE", "JOIN records_provider a ON a.id = e.author_id JOIN records_organization o ON o.id = e.organization_id WHERE")}
             AND {CONSENTED} ORDER BY e.occurred_at DESC, e.created_at DESC, e.id DESC LIMIT 50""",
         who,
     )
@@ -422,7 +422,9 @@ def main() -> None:
                 lambda: floor_access_log(cursor, users["log"]),
             ),
         ]
-        print(f"{'read':<34} {'app p50':>8} {'p95':>7} {'floor p50':>10} {'p95':>7} {'app/floor':>9}")
+        print(
+            f"{'read':<34} {'app p50':>8} {'p95':>7} {'floor p50':>10} {'p95':>7} {'app/floor':>9}"
+        )
         for read in reads:
             for _ in range(3):  # warm
                 read.http()

@@ -6,7 +6,6 @@ intake workers. It is about a service, not a client: `client` is None, the
 subject is the service, and the preview says only the service's figures.
 """
 
-
 from django.db.models import QuerySet
 from django.urls import reverse
 

@@ -14,13 +14,14 @@ from consent.services import record_consent
 from core.models import AccessEvent
 from records.models import CareTeamMembership, Client, ClientGroupObjectPermission, Entry
 
-# Entries: resolve the client, withheld count, count, page, the emergency check
-# for the audit row and its one INSERT.
-ENTRY_LIST_QUERIES = 6
-# Clients: count, page, the emergency check and the one audit INSERT.
-CLIENT_LIST_QUERIES = 4
-# Access log: resolve the client, count, page, the emergency check, one INSERT.
-ACCESS_LOG_QUERIES = 5
+# Entries: resolve the client (with the caller's emergency access, for the audit
+# row), withheld count, count, page, and the audit's one INSERT. Issue 15 took
+# the audit's own emergency lookup out of each: the gate (or the page) reads it.
+ENTRY_LIST_QUERIES = 5
+# Clients: count, page (with the emergency access of each row), one audit INSERT.
+CLIENT_LIST_QUERIES = 3
+# Access log: resolve the client, count, page, one INSERT.
+ACCESS_LOG_QUERIES = 4
 
 
 def warm(api, path: str) -> None:

@@ -203,7 +203,9 @@ class Command(BaseCommand):
 
     def drop_functions(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("DROP FUNCTION pg_temp.h(text, bigint); DROP FUNCTION pg_temp.u(text, bigint)")
+            cursor.execute(
+                "DROP FUNCTION pg_temp.h(text, bigint); DROP FUNCTION pg_temp.u(text, bigint)"
+            )
 
     def run_sql(self, sql: str, params: tuple | None = None) -> int:
         with connection.cursor() as cursor:
@@ -263,7 +265,10 @@ class Command(BaseCommand):
             Group,
             "groups",
             n,
-            {"id": f"{self.group_base} + i - 1", "name": f"'organization:' || ({self.org_base} + i - 1)"},
+            {
+                "id": f"{self.group_base} + i - 1",
+                "name": f"'organization:' || ({self.org_base} + i - 1)",
+            },
         )
         self.insert(
             Organization,
@@ -284,9 +289,11 @@ class Command(BaseCommand):
         n, orgs = self.sizes.providers, self.sizes.organizations
         self.provider_base = (Provider.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
         self.per_org = n // orgs
-        role = "CASE (i - 1) / {orgs} % 10 " + " ".join(
-            f"WHEN {rank} THEN '{value}'" for rank, value in ROLE_BY_RANK.items()
-        ) + " ELSE 'clinician' END"
+        role = (
+            "CASE (i - 1) / {orgs} % 10 "
+            + " ".join(f"WHEN {rank} THEN '{value}'" for rank, value in ROLE_BY_RANK.items())
+            + " ELSE 'clinician' END"
+        )
         self.insert(
             Provider,
             "providers",
@@ -623,7 +630,9 @@ class Command(BaseCommand):
             .first()
         )
         self.stdout.write(f"\nEvery seeded login has the password {PASSWORD!r}. Measured users:")
-        self.stdout.write(f"  {intake.username:<16} intake worker of Organization 1 (largest inbox)")
+        self.stdout.write(
+            f"  {intake.username:<16} intake worker of Organization 1 (largest inbox)"
+        )
         self.stdout.write(f"  {officer.username:<16} privacy officer of Organization 1")
         self.stdout.write(f"  {busiest['provider__username']:<16} on {busiest['n']} care teams")
         self.stdout.write(f"  base URL: {settings.CARELINK_BASE_URL}")
