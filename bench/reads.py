@@ -42,6 +42,13 @@ class Read:
     name: str
     http: Callable[[], int]
     floor: Callable[[], object]
+    # Held to "within 10 ms of the floor" too (the short reads: fixed cost).
+    fixed: bool = False
+
+
+def load_average() -> str:
+    """The machine is shared: say how busy it was, beside the numbers."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -193,8 +200,14 @@ def floor_inbox(cursor, who: dict) -> None:
     cursor.execute(f"SELECT count(*) {visible}", who)
     cursor.fetchall()
     cursor.execute(
-        f"SELECT n.id, n.kind, n.created_at, c.given_name, c.family_name, e.detail "
-        f"{visible.replace('FROM core_notification n', 'FROM core_notification n JOIN records_client c ON c.id = n.client_id JOIN core_outboxevent e ON e.id = n.event_id', 1)} "
+        "SELECT n.id, n.kind, n.created_at, c.given_name, c.family_name, e.detail "
+        + visible.replace(
+            "FROM core_notification n",
+            "FROM core_notification n JOIN records_client c ON c.id = n.client_id "
+            "JOIN core_outboxevent e ON e.id = n.event_id",
+            1,
+        )
+        + " "
         "ORDER BY n.created_at DESC, n.id DESC LIMIT 50",
         who,
     )
@@ -242,20 +255,30 @@ def floor_referrals(cursor, who: dict) -> None:
 
 
 def floor_search(cursor, who: dict) -> None:
-    # The caller's clients first (a materialized CTE: nothing can reorder it),
-    # then the words.
+    """Every word anywhere in a name, or in the health card, among the caller's
+    clients; in name order. Written as the trigram indexes serve it (an upper-
+    cased pattern) and with an order no index can produce, which is what lets
+    PostgreSQL take the caller's clients and the matches first; the plain
+    `ORDER BY family_name, given_name` walks the name index through the whole
+    province instead (docs/performance.md)."""
     where = (
-        f"WITH mine AS MATERIALIZED ({GATE}) SELECT {{}} FROM records_client c JOIN mine "
-        "ON mine.content_object_id = c.id WHERE (c.given_name ILIKE %(q)s "
-        "OR c.family_name ILIKE %(q)s OR c.health_card_normalized LIKE %(card)s)"
+        f"FROM records_client c WHERE c.id IN ({GATE}) AND (upper(c.given_name) LIKE %(q)s "
+        "OR upper(c.family_name) LIKE %(q)s OR c.health_card_normalized LIKE %(card)s)"
     )
-    cursor.execute(where.format("count(*)"), who)
+    cursor.execute(f"SELECT count(*) {where}", who)
     cursor.fetchall()
     cursor.execute(
-        where.format("c.*") + " ORDER BY c.family_name, c.given_name, c.id LIMIT 50",
+        f"SELECT c.* {where} ORDER BY c.family_name NULLS FIRST, c.given_name NULLS FIRST, c.id "
+        "LIMIT 50",
         who,
     )
     cursor.fetchall()
+
+
+JOINED = (
+    "JOIN records_provider a ON a.id = e.author_id "
+    "JOIN records_organization o ON o.id = e.organization_id"
+)
 
 
 def floor_entries(cursor, who: dict) -> None:
@@ -265,7 +288,7 @@ def floor_entries(cursor, who: dict) -> None:
     cursor.execute(f"SELECT count(*) {base} AND {CONSENTED}", who)
     cursor.fetchall()
     cursor.execute(
-        f"""SELECT e.*, a.full_name, o.name, o.sector {base.replace("WHERE", "JOIN records_provider a ON a.id = e.author_id JOIN records_organization o ON o.id = e.organization_id WHERE")}
+        f"""SELECT e.*, a.full_name, o.name, o.sector {base.replace("WHERE", JOINED + " WHERE")}
             AND {CONSENTED} ORDER BY e.occurred_at DESC, e.created_at DESC, e.id DESC LIMIT 50""",
         who,
     )
@@ -357,7 +380,12 @@ def measured(cursor) -> dict[str, dict]:
     term = family.split()[0]
     return {
         "inbox": person(inbox_user),
-        "search": {**person(busiest), "q": f"%{term}%", "card": f"%{term.upper()}%", "term": term},
+        "search": {
+            **person(busiest),
+            "q": f"%{term.upper()}%",
+            "card": f"%{term.upper()}%",
+            "term": term,
+        },
         "long": {**person(reader_of(long_client)), "client": long_client, "n": long_count},
         "short": {**person(reader_of(short_client)), "client": short_client, "n": short_count},
         "log": {**person(officer), "client": logged_client, "n": log_count},
@@ -415,15 +443,19 @@ def main() -> None:
                 f"entries, {users['short']['n']}-entry client",
                 lambda: api["short"].get(f"/api/v1/clients/{users['short']['client']}/entries/"),
                 lambda: floor_entries(cursor, users["short"]),
+                fixed=True,
             ),
             Read(
                 f"access log ({users['log']['n']} events)",
                 lambda: api["log"].get(f"/api/v1/clients/{users['log']['client']}/access-log/"),
                 lambda: floor_access_log(cursor, users["log"]),
+                fixed=True,
             ),
         ]
+        print(f"{os.cpu_count()} CPUs; load average {load_average()} at the start")
         print(
-            f"{'read':<34} {'app p50':>8} {'p95':>7} {'floor p50':>10} {'p95':>7} {'app/floor':>9}"
+            f"{'read':<34} {'app p50':>8} {'p95':>7} {'floor p50':>10} {'p95':>7} "
+            f"{'app/floor':>9} {'over':>6}  target"
         )
         for read in reads:
             for _ in range(3):  # warm
@@ -438,10 +470,16 @@ def main() -> None:
                 read.floor()
                 floor.append((time.perf_counter() - started) * 1000)
             a50, f50 = statistics.median(app), statistics.median(floor)
+            a95 = percentile(app, 0.95)
+            # The issue's targets: 2x the floor at p50 and 100 ms at p95; the
+            # short reads (a few ms of SQL) also within 10 ms of their floor.
+            met = a50 <= 2 * f50 and a95 <= 100 and (not read.fixed or a50 - f50 <= 10)
             print(
-                f"{read.name:<34} {a50:8.1f} {percentile(app, 0.95):7.1f} "
-                f"{f50:10.1f} {percentile(floor, 0.95):7.1f} {a50 / f50:8.1f}×"
+                f"{read.name:<34} {a50:8.1f} {a95:7.1f} "
+                f"{f50:10.1f} {percentile(floor, 0.95):7.1f} {a50 / f50:8.1f}× "
+                f"{a50 - f50:6.1f}  {'met' if met else 'missed'}"
             )
+        print(f"load average {load_average()} at the end (1, 5 and 15 minutes)")
     finally:
         server.stop()
 

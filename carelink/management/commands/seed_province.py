@@ -165,7 +165,8 @@ class Command(BaseCommand):
                 f"""
                 CREATE OR REPLACE FUNCTION pg_temp.h(tag text, i bigint) RETURNS bigint
                 LANGUAGE sql IMMUTABLE AS $$
-                    SELECT ('x' || substr(md5('{self.seed}:' || tag || ':' || i), 1, 15))::bit(60)::bigint
+                    SELECT ('x' || substr(md5('{self.seed}:' || tag || ':' || i), 1, 15))
+                        ::bit(60)::bigint
                 $$;
                 CREATE OR REPLACE FUNCTION pg_temp.u(tag text, i bigint) RETURNS uuid
                 LANGUAGE sql IMMUTABLE AS $$ SELECT md5('{self.seed}:' || tag || ':' || i)::uuid $$;
@@ -185,7 +186,8 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-                "JOIN pg_class c ON c.relname = i.indexname JOIN pg_index x ON x.indexrelid = c.oid "
+                "JOIN pg_class c ON c.relname = i.indexname "
+                "JOIN pg_index x ON x.indexrelid = c.oid "
                 "WHERE i.tablename = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary",
                 [tables],
             )
@@ -278,7 +280,9 @@ class Command(BaseCommand):
                 "id": f"{self.org_base} + i - 1",
                 "name": "'Organization ' || i",
                 # Organization 1 is a mental-health centre: it receives the most referrals.
-                "sector": f"CASE WHEN i = 1 THEN 'mental_health' ELSE {self.pick(SECTORS, 'sector')} END",
+                "sector": (
+                    f"CASE WHEN i = 1 THEN 'mental_health' ELSE {self.pick(SECTORS, 'sector')} END"
+                ),
                 "group_id": f"{self.group_base} + i - 1",
             },
         )
@@ -439,12 +443,17 @@ class Command(BaseCommand):
                 "client_id": "m.client_id",
                 "effect": "CASE WHEN pg_temp.h('effect', i) % 5 = 0 THEN 'deny' ELSE 'permit' END",
                 "grantee_organization_id": (
-                    f"CASE WHEN {by_org} THEN {self.org_base} + pg_temp.h('grantee_org', i) % {orgs} END"
+                    f"CASE WHEN {by_org} "
+                    f"THEN {self.org_base} + pg_temp.h('grantee_org', i) % {orgs} END"
                 ),
-                "grantee_sector": f"CASE WHEN {by_org} THEN '' ELSE {self.pick(SECTORS, 'grantee_sector')} END",
+                "grantee_sector": (
+                    f"CASE WHEN {by_org} THEN '' ELSE {self.pick(SECTORS, 'grantee_sector')} END"
+                ),
                 "valid_from": "now() - (pg_temp.h('valid', i) % 700 + 1) * interval '1 day'",
                 "revoked_at": "CASE WHEN pg_temp.h('revoked', i) % 20 = 0 THEN now() END",
-                "revoked_by_id": "CASE WHEN pg_temp.h('revoked', i) % 20 = 0 THEN m.provider_id END",
+                "revoked_by_id": (
+                    "CASE WHEN pg_temp.h('revoked', i) % 20 = 0 THEN m.provider_id END"
+                ),
                 "recorded_by_id": "m.provider_id",
                 "recorded_at": "now() - (pg_temp.h('valid', i) % 700 + 1) * interval '1 day'",
             },
@@ -460,7 +469,9 @@ class Command(BaseCommand):
             total,
             {
                 "directive_id": "pg_temp.u('directive', i)",
-                "category": f"(ARRAY{CATEGORIES!r})[1 + (pg_temp.h('dcat', i) + k * 3) % {len(CATEGORIES)}]",
+                "category": (
+                    f"(ARRAY{CATEGORIES!r})[1 + (pg_temp.h('dcat', i) + k * 3) % {len(CATEGORIES)}]"
+                ),
             },
             source="generate_series(:lo, :hi) AS s(i) CROSS JOIN generate_series(0, 2) AS t(k)",
             where="WHERE k <= pg_temp.h('dcats', i) % 3",
@@ -498,18 +509,33 @@ class Command(BaseCommand):
                 "urgency": self.pick(["routine", "routine", "urgent", "emergent"], "urgency"),
                 "status": "r.status",
                 "created_at": created,
-                "accepted_at": f"CASE WHEN r.status IN ('accepted','scheduled','completed') THEN {created} + interval '3 days' END",
-                "appointment_at": f"CASE WHEN r.status IN ('scheduled','completed') THEN {created} + (pg_temp.h('wait', i) % 90 + 4) * interval '1 day' END",
-                "completed_at": f"CASE WHEN r.status = 'completed' THEN {created} + (pg_temp.h('wait', i) % 90 + 5) * interval '1 day' END",
-                "declined_at": f"CASE WHEN r.status = 'declined' THEN {created} + interval '2 days' END",
+                "accepted_at": (
+                    "CASE WHEN r.status IN ('accepted','scheduled','completed') "
+                    f"THEN {created} + interval '3 days' END"
+                ),
+                "appointment_at": (
+                    "CASE WHEN r.status IN ('scheduled','completed') "
+                    f"THEN {created} + (pg_temp.h('wait', i) % 90 + 4) * interval '1 day' END"
+                ),
+                "completed_at": (
+                    "CASE WHEN r.status = 'completed' "
+                    f"THEN {created} + (pg_temp.h('wait', i) % 90 + 5) * interval '1 day' END"
+                ),
+                "declined_at": (
+                    f"CASE WHEN r.status = 'declined' THEN {created} + interval '2 days' END"
+                ),
                 "decline_reason": "CASE WHEN r.status = 'declined' THEN 'No capacity.' ELSE '' END",
-                "cancelled_at": f"CASE WHEN r.status = 'cancelled' THEN {created} + interval '2 days' END",
+                "cancelled_at": (
+                    f"CASE WHEN r.status = 'cancelled' THEN {created} + interval '2 days' END"
+                ),
                 "cancel_reason": "CASE WHEN r.status = 'cancelled' THEN 'Moved away.' ELSE '' END",
                 # The moment it stopped waiting: first scheduled (a day after
                 # acceptance), or declined or cancelled.
                 "stopped_waiting_at": (
-                    f"CASE WHEN r.status IN ('scheduled','completed') THEN {created} + interval '4 days' "
-                    f"WHEN r.status IN ('declined','cancelled') THEN {created} + interval '2 days' END"
+                    "CASE WHEN r.status IN ('scheduled','completed') "
+                    f"THEN {created} + interval '4 days' "
+                    "WHEN r.status IN ('declined','cancelled') "
+                    f"THEN {created} + interval '2 days' END"
                 ),
             },
             source=(
@@ -553,11 +579,13 @@ class Command(BaseCommand):
             SELECT md5('{self.seed}:n:' || e.id || ':' || p.id)::uuid, e.id, p.id, e.kind,
                    e.client_id, p.organization_id, e.created_at,
                    CASE WHEN p.organization_id = {self.org_base} THEN NULL
-                        WHEN pg_temp.h('read', ('x' || substr(e.id::text, 1, 8))::bit(32)::int) % 5 > 0
+                        WHEN pg_temp.h('read', ('x' || substr(e.id::text, 1, 8))::bit(32)::int)
+                             % 5 > 0
                         THEN e.created_at + interval '1 day' END,
                    NULL
             FROM {OutboxEvent._meta.db_table} e
-            JOIN {providers} p ON p.organization_id = (e.detail -> 'to_organization' ->> 'id')::bigint
+            JOIN {providers} p
+                ON p.organization_id = (e.detail -> 'to_organization' ->> 'id')::bigint
                 AND p.role = 'intake_worker'
             """
         )
