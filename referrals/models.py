@@ -30,6 +30,15 @@ class ReferralStatus(models.TextChoices):
 # completed, declined or cancelled (docs/capacity.md).
 WAITING_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
 
+# 0 emergent, 1 urgent, 2 routine: the intake queue's first key (its index
+# below and `referrals.selectors.with_urgency_rank` share this one expression).
+URGENCY_RANK = models.Case(
+    models.When(urgency=Urgency.EMERGENT, then=models.Value(0)),
+    models.When(urgency=Urgency.URGENT, then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
+)
+
 
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -153,5 +162,15 @@ class Referral(models.Model):
             ),
             models.Index(
                 fields=["from_organization", "-created_at", "-id"], name="referral_list_outgoing"
+            ),
+            # The intake queue in its order (most urgent, then longest waiting):
+            # the dashboard reads its head without sorting every waiting referral.
+            models.Index(
+                models.F("to_organization"),
+                URGENCY_RANK,
+                models.F("created_at"),
+                models.F("id"),
+                condition=Q(status=ReferralStatus.SENT),
+                name="referral_intake_queue",
             ),
         ]

@@ -7,20 +7,13 @@ colleagues included.
 
 from datetime import timedelta
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.events import subject_label
 from core.models import OutboxEvent
 from core.permissions import is_provider
 from records.models import Client, Provider
-from referrals.models import Referral, ReferralStatus, Urgency
-
-_URGENCY_RANK = Case(
-    When(urgency=Urgency.EMERGENT, then=Value(0)),
-    When(urgency=Urgency.URGENT, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
+from referrals.models import URGENCY_RANK, Referral, ReferralStatus
 
 
 def visible_referrals(provider: Provider, direction: str | None = None) -> QuerySet[Referral]:
@@ -64,7 +57,7 @@ def client_referrals(provider: Provider, client: Client) -> QuerySet[Referral]:
 
 def with_urgency_rank(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     """`urgency_rank`: 0 emergent, 1 urgent, 2 routine — to put the most urgent first."""
-    return referrals.annotate(urgency_rank=_URGENCY_RANK)
+    return referrals.annotate(urgency_rank=URGENCY_RANK)
 
 
 def incoming_queue(provider: Provider) -> QuerySet[Referral]:
