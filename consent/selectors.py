@@ -334,11 +334,22 @@ def withheld_count(provider: Provider, client: Client, among: Q | None = None) -
     (`among`, a filter on Entry). An amended entry is one entry (its newest
     version is counted); a retracted one still exists.
     """
+    return entry_counts(provider, client, among)[1]
+
+
+def entry_counts(provider: Provider, client: Client, among: Q | None = None) -> tuple[int, int]:
+    """(visible, withheld): how many of the client's entries (newest versions;
+    of `among`, if given) the provider may see — `visible_entries(...).count()`
+    — and how many rule 3 hides (`withheld_count`), in one query. A list with
+    no filter of its own has its page's exact count from here."""
     visible = entry_visibility_q(provider, client=client.pk)
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)
-    return entries.aggregate(withheld=Count("pk", filter=~visible))["withheld"]
+    counts = entries.aggregate(
+        visible=Count("pk", filter=visible), withheld=Count("pk", filter=~visible)
+    )
+    return counts["visible"], counts["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
