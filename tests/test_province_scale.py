@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
+from accounts.services import issue_token
 from core.models import Notification
 from records.models import (
     CareTeamMembership,
@@ -19,10 +21,12 @@ from records.models import (
     ClientGroupObjectPermission,
     Organization,
 )
+from records.services import add_entry
 from referrals import services as referral_services
 from referrals.models import Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.factories import ClientFactory
+from tests.test_query_counts import ENTRY_LIST_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -127,8 +131,6 @@ def test_referral_parties_are_stamped_on_both_sides_and_other_kinds_are_not(
     # The referrer hears of the acceptance as a party (their organization).
     accepted = Notification.objects.get(recipient=dr_lee, kind="referral_accepted")
     assert accepted.party_organization_id == dr_lee.organization_id
-    from records.services import add_entry
-
     with routed():
         add_entry(provider=intake_hal, client=ana, category="housing", kind="note", title="Seen")
     added = Notification.objects.filter(kind="entry_added")
@@ -181,6 +183,22 @@ def test_the_referral_list_reads_redirects_with_the_page(
     declined = [r for r in page["results"] if r["status"] == "declined"]
     assert len(declined) == 3 and page["count"] == 5
     assert sum(1 for r in declined if r["redirected_to"] is None) == 2
+
+
+def test_a_timeline_read_by_token_costs_the_token_and_the_list(
+    ana, dr_lee, django_assert_num_queries
+):
+    """Through a real device token (not a test client's forced sign-in): the
+    token, its account and the account's organization are one query, so the
+    timeline costs that one plus its list's own (tests/test_query_counts.py)."""
+    add_entry(provider=dr_lee, client=ana, category="general_health", kind="note", title="Seen")
+    _, token = issue_token(dr_lee)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    path = f"{CLIENTS}{ana.pk}/entries/"
+    assert api.get(path).status_code == 200
+    with django_assert_num_queries(1 + ENTRY_LIST_QUERIES):
+        page = api.get(path).json()
+    assert page["count"] == 1 and page["results"][0]["title"] == "Seen"
 
 
 @pytest.mark.django_db(transaction=True)
