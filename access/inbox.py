@@ -7,28 +7,24 @@ Decided at read time, in one query for a whole page, so a revocation changes
 what the inbox shows on the next read.
 """
 
-from collections import defaultdict
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from consent.selectors import entry_visibility_q, visible_clients
-from core.events import kind_named, registered_kinds
-from core.models import Notification
+from consent.selectors import entry_visibility_q, visible_client_ids
+from core.events import kind_named
+from core.models import Notification, OutboxEvent
 from core.permissions import is_provider
 from records.models import Entry
 
 
 def _still_visible(user: Any) -> Q:
-    visible = Q(client_id__in=visible_clients(user).values("pk"))
-    by_condition = defaultdict(list)
-    for kind in registered_kinds():
-        if kind.visible_beyond_care_team is not None:
-            by_condition[kind.visible_beyond_care_team].append(kind.name)
-    for condition, kinds in by_condition.items():
-        visible |= Q(kind__in=kinds) & condition(user)
-    return visible
+    """Rule 1 for notifications: the client is still the reader's to see, or the
+    notification is about something the reader's organization is a party to."""
+    # The party test first: a plain column comparison that settles most of an
+    # intake worker's inbox before the care-team lookup is asked.
+    return Q(party_organization_id=user.organization_id) | Q(client_id__in=visible_client_ids(user))
 
 
 def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
@@ -37,8 +33,12 @@ def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
     entry now, else NULL."""
     if not is_provider(user):
         return Notification.objects.none()
+    # The event's entry read through a subquery of its own, not a join of the
+    # events table: a join would stay in the page's exact count too, over every
+    # unread notification (docs/performance.md, "Province scale").
+    event_entry = OutboxEvent.objects.filter(pk=OuterRef(OuterRef("event_id"))).values("entry_id")
     visible_title = Entry.objects.filter(
-        pk=OuterRef("event__entry_id"), client_id__in=visible_clients(user).values("pk")
+        pk=Subquery(event_entry[:1]), client_id__in=visible_client_ids(user)
     ).filter(entry_visibility_q(user))
     notifications = (
         Notification.objects.filter(recipient_id=user.pk)
@@ -55,7 +55,33 @@ def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
 
 
 def unread_count(user: Any) -> int:
-    return inbox(user, unread=True).count() if is_provider(user) else 0
+    """The exact number of unread notifications (the inbox's own count)."""
+    if not is_provider(user):
+        return 0
+    return _unread(user).count()
+
+
+# The navigation badge says "99+" beyond this: counting further costs a scan of
+# a large inbox on every page for a number nobody reads (docs/performance.md).
+BADGE_CAP = 99
+
+
+def unread_badge(request: Any) -> int:
+    """The unread count for the badge, up to BADGE_CAP + 1, computed once per
+    request (the navigation and the dashboard both show it)."""
+    cached = getattr(request, "_carelink_unread_badge", None)
+    if cached is None:
+        user = request.user
+        cached = _unread(user)[: BADGE_CAP + 1].count() if is_provider(user) else 0
+        request._carelink_unread_badge = cached
+    return cached
+
+
+def _unread(user: Any) -> QuerySet[Notification]:
+    """Unread and still visible: the filter alone, for counting."""
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).filter(
+        _still_visible(user)
+    )
 
 
 def preview(notification: Notification) -> str:

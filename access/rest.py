@@ -33,9 +33,9 @@ class ClientScopedView(APIView):
         self.client = lookup(request.user, kwargs.get("client_id"))
 
     def paginate(
-        self, queryset: Any, serializer_class: type, **extra: Any
+        self, queryset: Any, serializer_class: type, count: int | None = None, **extra: Any
     ) -> tuple[Response, list]:
-        return paginate(self.request, self, queryset, serializer_class, **extra)
+        return paginate(self.request, self, queryset, serializer_class, count=count, **extra)
 
 
 class EntryReadingView(ClientScopedView):

@@ -1,5 +1,6 @@
 """DRF authentication by device token (django-rest-knox)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
@@ -32,6 +33,15 @@ class DeviceTokenAuthentication(TokenAuthentication):
             revoke_stale_tokens(auth_token.user)
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return auth_token.user, auth_token
+
+    def _cleanup_token(self, auth_token: DeviceToken) -> bool:
+        """Only this token's own expiry (knox also deletes every other expired
+        token of the account here: one more query on every request). The others
+        are swept when the account next signs in (`accounts.services.issue_token`)."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            auth_token.delete()
+            return True
+        return False
 
     def authenticate_credentials(self, token: bytes) -> tuple[Provider, DeviceToken]:
         # A header that is not UTF-8 is a bad token (401), not a server error.

@@ -2,7 +2,17 @@
 
 from django.db import models
 from django.utils import timezone
-from knox.models import AbstractAuthToken
+from knox.models import AbstractAuthToken, AuthTokenManager
+
+
+class DeviceTokenManager(AuthTokenManager):
+    """knox reads a presented token with its account (`select_related("user")`);
+    this adds the account's organization to that one query, since every request
+    of a provider asks for it (the consent engine reads its sector): one round
+    trip fewer per token request (docs/performance.md, "Province scale")."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().select_related("user__organization")
 
 
 class DeviceToken(AbstractAuthToken):
@@ -19,6 +29,8 @@ class DeviceToken(AbstractAuthToken):
     """
 
     credential = models.CharField(max_length=64, editable=False)
+
+    objects = DeviceTokenManager()
 
     class Meta:
         verbose_name = "device token"

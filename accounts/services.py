@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import DeviceToken
@@ -24,7 +25,8 @@ def token_is_current(token: DeviceToken) -> bool:
 
 def issue_token(provider: Provider) -> tuple[DeviceToken, str]:
     """A new token for one device or script; the plain token is returned once,
-    only its digest is kept."""
+    only its digest is kept. The account's expired tokens go now."""
+    DeviceToken.objects.filter(user=provider, expiry__lt=timezone.now()).delete()
     return DeviceToken.objects.create(
         user=provider,
         expiry=settings.REST_KNOX["TOKEN_TTL"],

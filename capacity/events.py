@@ -6,14 +6,12 @@ intake workers. It is about a service, not a client: `client` is None, the
 subject is the service, and the preview says only the service's figures.
 """
 
-from typing import Any
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from capacity.selectors import Wait
 from core import events
-from core.events import EventKind, subject_is, subject_label
+from core.events import EventKind, subject_label
 from core.models import Notification, OutboxEvent
 from core.vocabulary import Role
 from records.models import Provider, Service
@@ -38,14 +36,10 @@ def _preview(notification: Notification) -> str:
     )
 
 
-def _own_organization_services(user: Any) -> Q:
+def _own_organization(event: OutboxEvent) -> tuple[int]:
     """No client to be visible: the warning shows while the reader works for
     the service's organization."""
-    if getattr(user, "organization_id", None) is None:
-        return Q(pk__in=[])
-    return subject_is(
-        SERVICE, Service.objects.filter(organization_id=user.organization_id).values("pk")
-    )
+    return (event.detail["organization"]["id"],)
 
 
 def _service_page(notification: Notification) -> str:
@@ -58,7 +52,7 @@ SERVICE_QUEUE_GROWING = events.register(
         label="A service's queue is growing",
         recipients=_admins_and_intake_of_the_service,
         preview=_preview,
-        visible_beyond_care_team=_own_organization_services,
+        parties=_own_organization,
         link=_service_page,
     )
 )

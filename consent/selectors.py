@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consent.models import (
@@ -23,6 +23,7 @@ from consent.models import (
     EmergencyAccess,
     EmergencyAccessReview,
 )
+from core.audit import UNDER_EMERGENCY
 from core.models import AccessEvent
 from core.permissions import entry_readers_q, is_provider, may_read_entries
 from core.vocabulary import Category
@@ -39,6 +40,31 @@ from records.models import (
 _APP_LABEL, _CODENAME = ACCESS_CLIENT_PERMISSION.split(".")
 
 
+def visible_client_ids(provider: Provider) -> QuerySet:
+    """Rule 1 as the ids of the visible clients, read from the care-team
+    permission rows alone (an index-only scan): what filters on other tables
+    ("client_id IN …") should use, rather than going through the client table."""
+    if not is_provider(provider):
+        return ClientGroupObjectPermission.objects.none().values("content_object_id")
+    # The organization's group and the permission compared by id, each a scalar
+    # subquery of this same statement, rather than joined through: so the
+    # database can estimate how many clients a caseload holds. Joined, it
+    # guessed 9 of 5,000 and chose row-by-row loops for caseload-wide reads
+    # such as the registry (docs/performance.md). The same rows either way.
+    return ClientGroupObjectPermission.objects.filter(
+        group_id=Subquery(
+            Organization.objects.filter(pk=provider.organization_id)
+            .order_by()
+            .values("group_id")[:1]
+        ),
+        permission_id=Subquery(
+            Permission.objects.filter(codename=_CODENAME, content_type__app_label=_APP_LABEL)
+            .order_by()
+            .values("pk")[:1]
+        ),
+    ).values("content_object_id")
+
+
 def visible_clients(provider: Provider) -> QuerySet[Client]:
     """Rule 1: the clients on whose care team the provider's organization is.
 
@@ -50,22 +76,7 @@ def visible_clients(provider: Provider) -> QuerySet[Client]:
     """
     if not is_provider(provider):
         return Client.objects.none()
-    # The organization's group and the permission compared by id, each a scalar
-    # subquery of this same statement, rather than joined through: so the
-    # database can estimate how many clients a caseload holds. Joined, it
-    # guessed 9 of 5,000 and chose row-by-row loops for caseload-wide reads
-    # such as the registry (docs/performance.md). The same rows either way.
-    granted = ClientGroupObjectPermission.objects.filter(
-        group_id=Subquery(
-            Organization.objects.filter(pk=provider.organization_id).values("group_id")[:1]
-        ),
-        permission_id=Subquery(
-            Permission.objects.filter(
-                codename=_CODENAME, content_type__app_label=_APP_LABEL
-            ).values("pk")[:1]
-        ),
-    )
-    return Client.objects.filter(pk__in=granted.values("content_object_id"))
+    return Client.objects.filter(pk__in=visible_client_ids(provider))
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -85,7 +96,10 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
     """The provider's visible clients matching every word of `text` by name,
     birth date (YYYY-MM-DD) or health card number (with or without dashes and
     spaces): "Silva 1992-03-14" finds Ana Silva born that day."""
-    clients = visible_clients(provider)
+    # Rule 4 read with each row, for the audit row the list writes (core.audit).
+    clients = visible_clients(provider).annotate(
+        **{UNDER_EMERGENCY: emergency_access_q(provider, timezone.now(), client_ref="pk")}
+    )
     for term in text.split():
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)
@@ -95,7 +109,18 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
         if born is not None:
             match |= Q(birth_date=born)
         clients = clients.filter(match)
-    return clients.order_by("family_name", "given_name", "id")
+    if not text.split():
+        return clients.order_by("family_name", "given_name", "id")
+    # The same order, written so that no index can produce it: the names are
+    # never NULL, so NULLS FIRST changes nothing but the plan. Given the name
+    # index, PostgreSQL would walk the whole province in name order testing
+    # each client against the caller's care teams and the words (200 ms for a
+    # common name at 100,000 clients); without it, it takes the caller's
+    # clients and the trigram matches (records migration 0009) and sorts the
+    # few that are both (docs/performance.md, "Province scale").
+    return clients.order_by(
+        F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
+    )
 
 
 def _emergencies(now: datetime, *, provider: Any) -> QuerySet[EmergencyAccess]:
@@ -202,11 +227,17 @@ def denies_covering(
     return ConsentDirective.objects.filter(pk__in=rows.values("directive_id"))
 
 
-def consented_entry_q(provider: Provider, now: datetime) -> Q:
-    """Rules 2 and 3: own organization's entries, or permitted and not denied."""
+def consented_entry_q(provider: Provider, now: datetime, client: Any = None) -> Q:
+    """Rules 2 and 3: own organization's entries, or permitted and not denied.
+
+    `client`: the one client (an id) every filtered entry belongs to, when the
+    caller knows it: the directives are then looked up for that client alone.
+    Correlated on the entry instead, PostgreSQL may hash every permit of the
+    reader's organization across the province once per query (100 ms at
+    300,000 directives, docs/performance.md); the same rows either way."""
     organization = provider.organization
     covers = {
-        "client": OuterRef("client_id"),
+        "client": OuterRef("client_id") if client is None else client,
         "category": OuterRef("category"),
         "organization": organization.pk,
         "sector": organization.sector,
@@ -217,8 +248,9 @@ def consented_entry_q(provider: Provider, now: datetime) -> Q:
     )
 
 
-def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
-    """Rules 2–4 as one filter on Entry, valid across clients.
+def entry_visibility_q(provider: Provider, now: datetime | None = None, client: Any = None) -> Q:
+    """Rules 2–4 as one filter on Entry, valid across clients (or, given
+    `client`, an id, only for that client's entries: see `consented_entry_q`).
 
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
@@ -232,7 +264,12 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     if not may_read_entries(provider):
         return Q(pk__in=[])
-    return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
+    emergency = (
+        emergency_access_q(provider, now)
+        if client is None
+        else _emergency_held(now, client=client, provider=provider.pk)
+    )
+    return consented_entry_q(provider, now, client) | Q(emergency)
 
 
 def providers_who_may_see(
@@ -283,7 +320,7 @@ def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry
     category and organization, so rules 2–4 decide alike for every version."""
     return (
         Entry.objects.filter(client=client)
-        .filter(entry_visibility_q(provider))
+        .filter(entry_visibility_q(provider, client=client.pk))
         .select_related("author", "organization", "retracted_by")
     )
 
@@ -337,11 +374,22 @@ def withheld_count(provider: Provider, client: Client, among: Q | None = None) -
     (`among`, a filter on Entry). An amended entry is one entry (its newest
     version is counted); a retracted one still exists.
     """
-    visible = entry_visibility_q(provider)
+    return entry_counts(provider, client, among)[1]
+
+
+def entry_counts(provider: Provider, client: Client, among: Q | None = None) -> tuple[int, int]:
+    """(visible, withheld): how many of the client's entries (newest versions;
+    of `among`, if given) the provider may see — `visible_entries(...).count()`
+    — and how many rule 3 hides (`withheld_count`), in one query. A list with
+    no filter of its own has its page's exact count from here."""
+    visible = entry_visibility_q(provider, client=client.pk)
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)
-    return entries.aggregate(withheld=Count("pk", filter=~visible))["withheld"]
+    counts = entries.aggregate(
+        visible=Count("pk", filter=visible), withheld=Count("pk", filter=~visible)
+    )
+    return counts["visible"], counts["withheld"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
@@ -372,8 +420,19 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
 
 
 def access_log(client: Client) -> QuerySet[AccessEvent]:
-    """Every access event of the client, newest first."""
-    return AccessEvent.objects.filter(client=client).select_related("actor", "organization")
+    """Every access event of the client, newest first: who (their shown name)
+    and for which organization — the provider's other columns (the password
+    hash among them) are not read, which halves the page's cost."""
+    return (
+        AccessEvent.objects.filter(client=client)
+        .select_related("actor", "organization")
+        .only(
+            *(f.name for f in AccessEvent._meta.concrete_fields),
+            "actor__full_name",
+            "actor__username",
+            "organization__name",
+        )
+    )
 
 
 def emergency_review_queue(officer: Provider, reviewed: bool = False) -> QuerySet[EmergencyAccess]:

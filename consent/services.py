@@ -20,7 +20,7 @@ from consent.models import (
     EmergencyAccess,
     EmergencyAccessReview,
 )
-from core.audit import Action, record_access
+from core.audit import UNDER_EMERGENCY, Action, record_access
 from core.errors import Conflict, InvalidInput, NotAllowed, conflict_on_duplicate, require_text
 from core.permissions import may_break_the_glass, may_review_emergency_access
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT
@@ -143,6 +143,9 @@ def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -
         granted_at=now,
         expires_at=now + timedelta(hours=settings.CARELINK_EMERGENCY_ACCESS_HOURS),
     )
+    # The gate read the caller's emergency access with the client, before this
+    # grant existed: the audit asks again (core.audit.UNDER_EMERGENCY).
+    vars(client).pop(UNDER_EMERGENCY, None)
     record_access(provider, client, Action.EMERGENCY_ACCESS_GRANT)
     events.emergency_access_granted(grant, actor=provider)
     return grant

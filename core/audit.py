@@ -138,6 +138,24 @@ def register_emergency_lookup(lookup: EmergencyLookup) -> None:
     _emergency_lookup = lookup
 
 
+# The gate may read rule 4 with the client it resolves (`access.lookups`
+# annotates this): the audit then needs no query of its own to flag the row.
+UNDER_EMERGENCY = "read_under_emergency"
+
+
+def _under_emergency(actor: Any, clients: Sequence[Any], ids: list) -> set:
+    """Which clients the actor reads under emergency access: as the gate read
+    it with the client, else by the registered lookup (one query)."""
+    known = {
+        client.pk: getattr(client, UNDER_EMERGENCY)
+        for client in clients
+        if client is not None and hasattr(client, UNDER_EMERGENCY)
+    }
+    unknown = [client_id for client_id in ids if client_id not in known]
+    emergency = {client_id for client_id, held in known.items() if held}
+    return emergency | (_emergency_lookup(actor, unknown) if unknown else set())
+
+
 def record_access(actor: Any, clients: Sequence[Any] | Any, action: Action) -> None:
     """One access event per distinct client, written in one bulk insert.
 
@@ -151,7 +169,7 @@ def record_access(actor: Any, clients: Sequence[Any] | Any, action: Action) -> N
     if not ids:
         return
     by_client = is_client_account(actor)
-    emergency = set() if by_client else _emergency_lookup(actor, ids)
+    emergency = set() if by_client else _under_emergency(actor, clients, ids)
     now = timezone.now()
     channel = current_channel()
     AccessEvent.objects.bulk_create(

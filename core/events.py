@@ -18,7 +18,7 @@ one function that raises it; nothing here changes, and no migration.
 
 import logging
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -53,10 +53,12 @@ class EventKind:
       `notification.visible_entry_title` (the entry's title when the reader may
       see it now, else None), `notification.event.detail` and `.actor`; never
       anything else of the record.
-    - `visible_beyond_care_team(user)`: notifications are shown while their
-      client is visible to the reader (rule 1); a kind whose readers may see it
-      without that (a referral's parties) returns the extra condition, a `Q`
-      over `Notification`.
+    - `parties(event)`: notifications are shown while their client is visible
+      to the reader (rule 1); a kind whose readers may see it without that —
+      a referral's two organizations, a service's own — names those
+      organizations. Delivery stamps each notification with its recipient's
+      organization when it is one of them, and the inbox shows it to a reader
+      who still works there (docs/access-rules.md).
     - `link(notification)`: where the inbox item leads; by default the
       client's page.
     """
@@ -65,7 +67,7 @@ class EventKind:
     label: str
     recipients: Recipients
     preview: Preview
-    visible_beyond_care_team: Callable[[Any], Q] | None = None
+    parties: Callable[[OutboxEvent], Collection[int]] | None = None
     link: Callable[[Notification], str | None] | None = None
 
 
@@ -155,12 +157,6 @@ def mark_notification_read(*, recipient: Any, notification: Notification) -> Not
     return notification
 
 
-def subject_is(subject_type: str, ids: QuerySet | list) -> Q:
-    """Notifications whose event is about one of these rows (for
-    `visible_beyond_care_team`)."""
-    return Q(event__subject_type=subject_type, event__subject_id__in=ids)
-
-
 def dispatch_event(event_id: Any) -> None:
     """Hand an event to the routing queue. Never raises: the outbox row is
     already durable, and the periodic sweep re-dispatches what did not arrive."""
@@ -215,18 +211,21 @@ def deliver(event_id: Any, batch: int = DELIVERY_BATCH) -> int:
         notifications = []
         emailed = []
         for each in events:
-            recipients = list(recipients_of(each).values_list("pk", "email"))
+            kind = kind_named(each.kind)
+            parties = set(kind.parties(each)) if kind.parties is not None else set()
+            recipients = list(recipients_of(each).values_list("pk", "email", "organization_id"))
             notifications += [
                 Notification(
                     event_id=each.pk,
                     recipient_id=recipient_id,
                     kind=each.kind,
                     client_id=each.client_id,
+                    party_organization_id=organization_id if organization_id in parties else None,
                     created_at=each.created_at,
                 )
-                for recipient_id, _ in recipients
+                for recipient_id, _, organization_id in recipients
             ]
-            if any(email for _, email in recipients):
+            if any(email for _, email, _ in recipients):
                 emailed.append(each.pk)
         Notification.objects.bulk_create(notifications, ignore_conflicts=True)
         claimed = OutboxEvent.objects.filter(

@@ -39,7 +39,8 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["client", "-at"], name="audit_client_at")]
+        # The access log's page in its own order.
+        indexes = [models.Index(fields=["client", "-at", "-id"], name="audit_client_recent")]
         # Append-only in the database itself: on PostgreSQL no UPDATE or DELETE
         # passes, not even from a database shell (a superuser may drop the
         # trigger, and that DDL is itself logged by the server).
@@ -118,6 +119,12 @@ class Notification(models.Model):
     client = models.ForeignKey(
         "records.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The recipient's organization, when it is a party to what the event is about
+    # (a referral's two organizations, a service's own): its providers see the
+    # notification even when the client is not, or no longer, theirs to see.
+    party_organization = models.ForeignKey(
+        "records.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -131,8 +138,16 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_recent"),
             models.Index(
-                fields=["recipient", "-created_at"],
+                fields=["recipient", "-created_at", "-id"],
                 condition=Q(read_at__isnull=True),
-                name="notification_unread",
+                name="notification_unread_page",
+            ),
+            # PostgreSQL: the unread count and the visibility test from the index
+            # alone (other databases skip it, docs/performance.md).
+            models.Index(
+                fields=["recipient"],
+                include=["party_organization", "client"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_count",
             ),
         ]

@@ -2,9 +2,11 @@
 the one place that turns errors into responses (docs/architecture.md)."""
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -22,9 +24,15 @@ class Pagination(PageNumberPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
 
-    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list | None:
+    def paginate_queryset(
+        self, queryset: Any, request: Request, view: Any = None, count: int | None = None
+    ) -> list | None:
         """A page that is not a whole number from 1 is invalid input (400, naming
-        `page`); a page past the end is DRF's 404."""
+        `page`); a page past the end is DRF's 404. `count`: the queryset's exact
+        count when the caller already has it (read with another figure in one
+        query), so the page does not count again."""
+        if count is not None:
+            self.django_paginator_class = partial(_CountedPaginator, count=count)
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw not in self.last_page_strings:
             if not (raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= 10**9):
@@ -77,12 +85,26 @@ def page_schema(name: str, results: serializers.Serializer, **extra: serializers
     )
 
 
+class _CountedPaginator(Paginator):
+    """Django's paginator told the count it would otherwise ask the database."""
+
+    def __init__(self, *args: Any, count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__["count"] = count  # `count` is a cached property
+
+
 def paginate(
-    request: Request, view: Any, queryset: Any, serializer_class: type, **extra: Any
+    request: Request,
+    view: Any,
+    queryset: Any,
+    serializer_class: type,
+    count: int | None = None,
+    **extra: Any,
 ) -> tuple[Response, list]:
-    """One page of `queryset`, serialized; also the page's rows (to audit them)."""
+    """One page of `queryset`, serialized; also the page's rows (to audit them).
+    `count`: see `Pagination.paginate_queryset`."""
     paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page = paginator.paginate_queryset(queryset, request, view=view, count=count)
     data = serializer_class(page, many=True, context={"request": request}).data
     return paginator.get_paginated_response(data, **extra), page
 

@@ -14,7 +14,7 @@ from access.lookups import access_care_team_member, access_entry
 from access.rest import ClientScopedView, EntryReadingView, require_organization
 from capacity.rest import WaitSerializer
 from capacity.selectors import organization_waits
-from consent.selectors import search_clients, visible_entries, withheld_count
+from consent.selectors import entry_counts, search_clients, visible_entries
 from core.audit import Action, record_access
 from core.errors import InvalidInput, NotAllowed
 from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
@@ -466,10 +466,13 @@ class EntryListView(EntryReadingView):
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)
         entries = visible_entries(request.user, self.client)
+        visible, withheld = entry_counts(request.user, self.client)
         if categories is not None:
             entries = entries.filter(category__in=categories)
-        withheld = withheld_count(request.user, self.client)
-        response, _ = self.paginate(entries, EntrySerializer, withheld_count=withheld)
+            visible = None  # the page counts its own filter
+        response, _ = self.paginate(
+            entries, EntrySerializer, count=visible, withheld_count=withheld
+        )
         record_access(request.user, self.client, Action.ENTRY_LIST)
         return response
 

@@ -97,6 +97,8 @@ class ReferralSerializer(serializers.ModelSerializer):
     def get_redirected_to(self, referral: Referral) -> str | None:
         if referral.status != ReferralStatus.DECLINED:
             return None  # only a declined referral is redirected: no query for the others
+        if hasattr(referral, "redirected_to_pk"):  # read with the list (selectors)
+            return str(referral.redirected_to_pk) if referral.redirected_to_pk else None
         newer = Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True)
         return str(newer[0]) if newer else None
 
@@ -203,11 +205,7 @@ class ReferralListView(APIView):
     def get(self, request: Request) -> Response:
         direction = choice_filter(request, "direction", ["incoming", "outgoing"])
         state = choice_filter(request, "status", ReferralStatus.values)
-        referrals = selectors.visible_referrals(request.user)
-        if direction == "incoming":
-            referrals = referrals.filter(to_organization_id=request.user.organization_id)
-        elif direction == "outgoing":
-            referrals = referrals.filter(from_organization_id=request.user.organization_id)
+        referrals = selectors.visible_referrals(request.user, direction)
         if state:
             referrals = referrals.filter(status=state)
         if "service" in request.query_params:

@@ -20,7 +20,7 @@ from django.db.models import Exists, Q, QuerySet
 from django.urls import reverse
 
 from core import events
-from core.events import WITHHELD, EventKind, subject_is
+from core.events import WITHHELD, EventKind
 from core.models import Notification, OutboxEvent
 from core.permissions import TRIAGE_ROLES
 from core.vocabulary import Role
@@ -95,15 +95,10 @@ def _intake_report_preview(notification: Notification) -> str:
     return f"{lead}: {title}" if title is not None else f"{lead} — {WITHHELD}."
 
 
-def _referral_parties(user: Any) -> Q:
-    """A referral's events stay visible to its parties, as the referral does."""
-    if getattr(user, "organization_id", None) is None:
-        return Q(pk__in=[])
-    organization_id = user.organization_id
-    theirs = Referral.objects.filter(
-        Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id)
-    )
-    return subject_is(REFERRAL, theirs.values("pk"))
+def _referral_parties(event: OutboxEvent) -> tuple[int, int]:
+    """A referral's events stay visible to its two organizations, as the
+    referral does, whatever becomes of the care team."""
+    return (_organization(event, "from_organization"), _organization(event, "to_organization"))
 
 
 def _referral_page(notification: Notification) -> str:
@@ -117,7 +112,7 @@ def _kind(name: str, label: str, recipients, preview) -> EventKind:
             label=label,
             recipients=recipients,
             preview=preview,
-            visible_beyond_care_team=_referral_parties,
+            parties=_referral_parties,
             link=_referral_page,
         )
     )

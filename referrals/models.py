@@ -30,6 +30,15 @@ class ReferralStatus(models.TextChoices):
 # completed, declined or cancelled (docs/capacity.md).
 WAITING_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
 
+# 0 emergent, 1 urgent, 2 routine: the intake queue's first key (its index
+# below and `referrals.selectors.with_urgency_rank` share this one expression).
+URGENCY_RANK = models.Case(
+    models.When(urgency=Urgency.EMERGENT, then=models.Value(0)),
+    models.When(urgency=Urgency.URGENT, then=models.Value(1)),
+    default=models.Value(2),
+    output_field=models.IntegerField(),
+)
+
 
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -143,5 +152,25 @@ class Referral(models.Model):
                 fields=["to_organization", "created_at"],
                 condition=Q(status__in=WAITING_STATUSES),
                 name="referral_org_waiting",
+            ),
+            # The referral list in its own order: read backwards until a page of
+            # the caller's organization's referrals (from or to: an OR that no
+            # one composite index serves), or by direction from its composite.
+            models.Index(fields=["-created_at", "-id"], name="referral_list_recent"),
+            models.Index(
+                fields=["to_organization", "-created_at", "-id"], name="referral_list_incoming"
+            ),
+            models.Index(
+                fields=["from_organization", "-created_at", "-id"], name="referral_list_outgoing"
+            ),
+            # The intake queue in its order (most urgent, then longest waiting):
+            # the dashboard reads its head without sorting every waiting referral.
+            models.Index(
+                models.F("to_organization"),
+                URGENCY_RANK,
+                models.F("created_at"),
+                models.F("id"),
+                condition=Q(status=ReferralStatus.SENT),
+                name="referral_intake_queue",
             ),
         ]

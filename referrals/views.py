@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from access.inbox import inbox, unread_count, with_previews
+from access.inbox import inbox, unread_badge, with_previews
 from access.lookups import access_referral
 from access.pages import client_page
 from consent.selectors import visible_clients, visible_entry_versions
@@ -101,7 +101,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         clients, queue = clients[:DASHBOARD_LIST_SIZE], queue[:DASHBOARD_LIST_SIZE]
         context |= {
             "unread": unread,
-            "unread_total": unread_count(provider),
+            "unread_total": unread_badge(request),
             "caseload": clients,
             "more_clients": more_clients,
             "more_queue": more_queue,
@@ -125,11 +125,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     direction = request.GET.get("direction")
     if direction not in ("incoming", "outgoing"):
         direction = default
-    referrals = selectors.visible_referrals(provider)
-    if direction == "incoming":
-        referrals = referrals.filter(to_organization_id=provider.organization_id)
-    else:
-        referrals = referrals.filter(from_organization_id=provider.organization_id)
+    referrals = selectors.visible_referrals(provider, direction)
     status = request.GET.get("status", "")
     if status in ReferralStatus.values:
         referrals = referrals.filter(status=status)

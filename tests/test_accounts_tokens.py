@@ -199,3 +199,23 @@ def test_the_migration_drops_the_old_token_table():
     executor.migrate(executor.loader.graph.leaf_nodes())  # forward again, to the latest
     assert "authtoken_token" not in connection.introspection.table_names()
     assert "accounts_devicetoken" in connection.introspection.table_names()
+
+
+def test_a_token_costs_one_query_and_expired_ones_go_at_the_next_sign_in(
+    dr_lee, django_assert_num_queries
+):
+    from accounts.models import DeviceToken
+
+    old = sign_in()["token"]
+    DeviceToken.objects.filter(user=dr_lee).update(expiry=timezone.now() - timedelta(minutes=1))
+    fresh = sign_in()["token"]  # sweeps the expired one
+    assert DeviceToken.objects.filter(user=dr_lee).count() == 1
+    assert not token_works(old)
+    api = as_token(fresh)
+    api.get("/api/v1/me/")
+    # The token with its account and the account's organization, one query:
+    # knox's own sweep of the account's other tokens on every request is gone,
+    # and /me/ (like the consent engine) finds the organization already read.
+    with django_assert_num_queries(1):
+        body = api.get("/api/v1/me/").json()
+    assert body["organization"]["id"] == dr_lee.organization_id

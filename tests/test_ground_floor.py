@@ -4,9 +4,8 @@ registry, errors mapped once, permissions by role. See docs/architecture.md."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 
 from access.inbox import inbox, with_previews
@@ -222,14 +221,36 @@ def test_organization_groups_are_named_by_id_and_survive_a_rename(family_practic
     assert visible_clients(dr_lee).filter(pk=ana.pk).exists()
 
 
-def test_notifications_of_kinds_that_may_outlive_the_care_team():
-    """The inbox's extra visibility comes from the registry, one condition per kind."""
-    extra = [k.name for k in events.registered_kinds() if k.visible_beyond_care_team]
+def test_notifications_of_kinds_that_may_outlive_the_care_team(
+    ana,
+    dr_lee,
+    intake_hal,
+    hospital,
+    routed,  # noqa: F811
+):
+    """A referral's parties keep seeing its events without the client being
+    theirs (the receiving organization before it accepts); a provider who moved
+    to another organization does not; other kinds need the client visible."""
+    from referrals import services as referral_services
+
+    extra = [k.name for k in events.registered_kinds() if k.parties]
     assert set(extra) >= {"referral_received", "intake_report", "referral_overdue"}
     assert "entry_added" not in extra and "emergency_access" not in extra
-    for name in extra:
-        condition = events.kind_named(name).visible_beyond_care_team(AnonymousUser())
-        assert isinstance(condition, Q)
+    with routed():
+        referral_services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=intake_hal.organization,
+            reason="Housing needed.",
+            urgency="routine",
+        )
+    notification = Notification.objects.get(recipient=intake_hal)
+    assert notification.party_organization_id == intake_hal.organization_id
+    assert not visible_clients(intake_hal).filter(pk=ana.pk).exists()
+    assert list(inbox(intake_hal)) == [notification]
+    intake_hal.organization = hospital
+    intake_hal.save()
+    assert not inbox(Provider.objects.get(pk=intake_hal.pk)).exists()
 
 
 def test_recipients_are_the_care_team_at_the_time_of_the_event(ana, dr_lee, emp_jo, routed):  # noqa: F811

@@ -258,3 +258,54 @@ def test_stopped_waiting_backfill_takes_each_referral_from_what_it_holds():
     }
     statuses = dict(new.get_model("referrals", "Referral").objects.values_list("pk", "status"))
     assert statuses[rescheduled.pk] == "scheduled" and statuses[unknown.pk] == "scheduled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notifications_delivered_before_parties_existed_are_stamped():
+    """A referral's notification to a provider of its receiving organization
+    keeps showing in their inbox after the upgrade (docs/access-rules.md)."""
+    old = migrate(
+        [
+            ("core", "0003_access_log_append_only"),
+            ("referrals", "0008_referral_figures_covering_indexes"),
+        ]
+    )
+    Group = old.get_model("auth", "Group")
+    Organization = old.get_model("records", "Organization")
+    Provider = old.get_model("records", "Provider")
+    Client = old.get_model("records", "Client")
+    Event = old.get_model("core", "OutboxEvent")
+    Notification = old.get_model("core", "Notification")
+
+    def organization(name):
+        return Organization.objects.create(
+            name=name, sector="housing", group=Group.objects.create(name=f"g:{name}")
+        )
+
+    practice, housing, bystander = (
+        organization("Riverside"),
+        organization("Harbour"),
+        organization("Other"),
+    )
+    hal = Provider.objects.create(username="hal", organization=housing, role="intake_worker")
+    otto = Provider.objects.create(username="otto", organization=bystander, role="clinician")
+    ana = Client.objects.create(
+        given_name="Ana", family_name="Silva", birth_date=datetime.date(1992, 3, 14)
+    )
+    event = Event.objects.create(
+        kind="referral_received",
+        client=ana,
+        subject_type="referrals.referral",
+        subject_id=uuid.uuid4(),
+        detail={
+            "from_organization": {"id": practice.pk, "name": "Riverside"},
+            "to_organization": {"id": housing.pk, "name": "Harbour"},
+            "referred_by": None,
+        },
+    )
+    to_hal = Notification.objects.create(event=event, recipient=hal, kind=event.kind, client=ana)
+    to_otto = Notification.objects.create(event=event, recipient=otto, kind=event.kind, client=ana)
+    new = migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    Notification = new.get_model("core", "Notification")
+    assert Notification.objects.get(pk=to_hal.pk).party_organization_id == housing.pk
+    assert Notification.objects.get(pk=to_otto.pk).party_organization_id is None

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import AccessEvent
+from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.test_query_counts import add_clients
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,24 @@ def test_dashboard_query_count_does_not_grow_with_the_caseload(n, client, dr_lee
     client.get("/")  # warm caches (django-guardian's permission lookup)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
-    # Measured for 5 clients; the same for 120 (session, user, inbox, unread count,
-    # caseload, the audit's emergency lookup and its one INSERT, ...).
-    assert len(queries) == 12, [q["sql"][:120] for q in queries.captured_queries]
+    # Measured for 5 clients; the same for 120 (session, user, inbox, the unread
+    # count — once, for the badge and the heading alike —, caseload, the audit's
+    # emergency lookup and its one INSERT, ...). It was 12 while the navigation
+    # and the dashboard each counted the unread.
+    assert len(queries) == 11, [q["sql"][:120] for q in queries.captured_queries]
+
+
+def test_the_badge_says_99_plus_beyond_99_unread(client, dr_lee, ana, intake_kim, routed):  # noqa: F811
+    from records.services import add_entry
+
+    with routed():
+        for n in range(101):
+            add_entry(
+                provider=intake_kim, client=ana, category="housing", kind="note", title=f"n{n}"
+            )
+    client.force_login(dr_lee)
+    html = client.get("/").content.decode()
+    assert '<span class="count">99+<span class="visually-hidden"> unread</span>' in html
+    assert "All 99+ unread notifications" in html
+    inbox = client.get("/inbox/").content.decode()
+    assert "99+" in inbox

@@ -1,0 +1,231 @@
+"""Issue 15's shapes keep their meaning: the search on trigram indexes finds
+what it found, only among the caller's clients; notifications carry the
+organization that is a party to them; lists do not grow a query per row; no
+read asks django-guardian's per-user permissions; the province seeder writes a
+consistent province (docs/scaling.md, docs/performance.md "Province scale")."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.services import issue_token
+from core.models import Notification
+from records.models import (
+    CareTeamMembership,
+    Client,
+    ClientGroupObjectPermission,
+    Organization,
+)
+from records.services import add_entry
+from referrals import services as referral_services
+from referrals.models import Referral
+from tests.celery_worker import routed  # noqa: F401 - a fixture
+from tests.factories import ClientFactory
+from tests.test_query_counts import ENTRY_LIST_QUERIES
+
+pytestmark = pytest.mark.django_db
+
+CLIENTS = "/api/v1/clients/"
+
+
+def ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [c["id"] for c in response.json()["results"]]
+
+
+def test_search_finds_by_name_card_and_birth_date_only_among_the_callers_clients(
+    ana, dr_lee, outsider, api_as
+):
+    """The same rows and order as before the trigram indexes, whatever the
+    database: names anywhere in the word and in any case, the health card by
+    its digits, the birth date written YYYY-MM-DD; never another team's client
+    with the same name, card digits or birth date."""
+    mine = [
+        ClientFactory(
+            given_name="Mara",
+            family_name=f"Tremblay-{n}",
+            health_card_number=f"99{n}0-000-00{n}",
+            birth_date=datetime.date(1971, 2, 3),
+            registered_by=dr_lee,
+        )
+        for n in range(3)
+    ]
+    theirs = ClientFactory(
+        given_name="Mara",
+        family_name="Tremblay-0",
+        health_card_number="9900-000-009",
+        birth_date=datetime.date(1971, 2, 3),
+        registered_by=outsider,
+    )
+    lee = api_as(dr_lee)
+    expected = [str(c.pk) for c in mine]  # family name, then given name, then id
+    for text in ("trembl", "TREMBLAY", "mara", "ar", "1971-02-03", "Mara 1971-02-03"):
+        assert ids(lee.get(CLIENTS, {"q": text})) == expected, text
+    assert ids(lee.get(CLIENTS, {"q": "9910 000"})) == [str(mine[1].pk)]
+    assert ids(lee.get(CLIENTS, {"q": "blay-2 mara"})) == [str(mine[2].pk)]
+    assert lee.get(CLIENTS, {"q": "tremblay"}).json()["count"] == 3
+    # The outsider finds their own Mara only.
+    assert ids(api_as(outsider).get(CLIENTS, {"q": "tremblay 1971-02-03"})) == [str(theirs.pk)]
+    assert ids(api_as(outsider).get(CLIENTS, {"q": "9900000009"})) == [str(theirs.pk)]
+    assert ids(lee.get(CLIENTS, {"q": "9900000009"})) == []
+
+
+def test_the_search_indexes_exist_on_postgresql(postgresql):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'records_client'"
+        )
+        indexes = dict(cursor.fetchall())
+    for name in (
+        "client_given_name_trigram",
+        "client_family_name_trigram",
+        "client_health_card_trigram",
+    ):
+        assert "gin_trgm_ops" in indexes[name]
+
+
+def test_no_read_asks_for_per_user_object_permissions(ana, dr_lee, intake_kim, api_as):
+    """The gate reads the organization's care-team rows alone: never an OR with
+    django-guardian's per-user table."""
+    paths = [
+        CLIENTS,
+        f"{CLIENTS}?q=silva",
+        f"{CLIENTS}{ana.pk}/",
+        f"{CLIENTS}{ana.pk}/entries/",
+        "/api/v1/inbox/",
+        "/api/v1/referrals/",
+    ]
+    for who in (dr_lee, intake_kim):
+        api = api_as(who)
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                assert api.get(path).status_code == 200, path
+            sql = " ".join(q["sql"].lower() for q in queries.captured_queries)
+            assert "userobjectpermission" not in sql, path
+            assert "clientgroupobjectpermission" in sql or path == "/api/v1/referrals/", path
+
+
+def test_referral_parties_are_stamped_on_both_sides_and_other_kinds_are_not(
+    ana,
+    dr_lee,
+    intake_hal,
+    routed,  # noqa: F811
+):
+    with routed():
+        referral = referral_services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=intake_hal.organization,
+            reason="Housing needed.",
+            urgency="routine",
+        )
+    received = Notification.objects.get(recipient=intake_hal, kind="referral_received")
+    assert received.party_organization_id == intake_hal.organization_id
+    with routed():
+        referral_services.accept_referral(provider=intake_hal, referral=referral)
+    # The referrer hears of the acceptance as a party (their organization).
+    accepted = Notification.objects.get(recipient=dr_lee, kind="referral_accepted")
+    assert accepted.party_organization_id == dr_lee.organization_id
+    with routed():
+        add_entry(provider=intake_hal, client=ana, category="housing", kind="note", title="Seen")
+    added = Notification.objects.filter(kind="entry_added")
+    assert added.exists()
+    assert not added.exclude(party_organization=None).exists()
+
+
+def test_the_referral_list_reads_redirects_with_the_page(
+    ana,
+    dr_lee,
+    intake_kim,
+    intake_hal,
+    api_as,
+    django_assert_num_queries,
+    routed,  # noqa: F811
+):
+    """A page of declined referrals costs what a page of new ones does: the
+    referral that redirected each is read in the page's own query."""
+    api = api_as(dr_lee)
+
+    def refer(n: int) -> Referral:
+        return referral_services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=intake_kim.organization,
+            reason=f"Reason {n}",
+            urgency="routine",
+        )
+
+    with routed():
+        refer(0)
+    api.get("/api/v1/referrals/")  # warm
+    with CaptureQueriesContext(connection) as baseline:
+        assert api.get("/api/v1/referrals/").status_code == 200
+    with routed():
+        for n in range(3):
+            referral = refer(n + 1)
+            referral_services.decline_referral(
+                provider=intake_kim, referral=referral, reason="Full"
+            )
+            if n == 0:
+                redirected = referral_services.redirect_referral(
+                    provider=dr_lee, referral=referral, to_organization=intake_hal.organization
+                )
+    with CaptureQueriesContext(connection) as queries:
+        page = api.get("/api/v1/referrals/").json()
+    assert len(queries) == len(baseline), [q["sql"][:90] for q in queries.captured_queries]
+    by_id = {r["id"]: r for r in page["results"]}
+    assert by_id[str(redirected.redirected_from_id)]["redirected_to"] == str(redirected.pk)
+    declined = [r for r in page["results"] if r["status"] == "declined"]
+    assert len(declined) == 3 and page["count"] == 5
+    assert sum(1 for r in declined if r["redirected_to"] is None) == 2
+
+
+def test_a_timeline_read_by_token_costs_the_token_and_the_list(
+    ana, dr_lee, django_assert_num_queries
+):
+    """Through a real device token (not a test client's forced sign-in): the
+    token, its account and the account's organization are one query, so the
+    timeline costs that one plus its list's own (tests/test_query_counts.py)."""
+    add_entry(provider=dr_lee, client=ana, category="general_health", kind="note", title="Seen")
+    _, token = issue_token(dr_lee)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    path = f"{CLIENTS}{ana.pk}/entries/"
+    assert api.get(path).status_code == 200
+    with django_assert_num_queries(1 + ENTRY_LIST_QUERIES):
+        page = api.get(path).json()
+    assert page["count"] == 1 and page["results"][0]["title"] == "Seen"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seeder_writes_a_consistent_province(postgresql, capsys):
+    """A small province, by the default ratios: every care-team member's
+    organization holds the permission row the gate reads, referrals go between
+    two organizations, each referral's notifications are stamped with the
+    receiving organization, and the demo logins are printed."""
+    call_command("seed_province", clients=600, seed=7)
+    out = capsys.readouterr().out
+    assert "carelink-province" in out and "Measured users" in out
+    assert Client.objects.count() == 600
+    assert Organization.objects.count() == 5
+    assert Referral.objects.count() == 1200
+    assert not Referral.objects.filter(from_organization_id=F("to_organization_id")).exists()
+    pairs = set(
+        CareTeamMembership.objects.values_list("client_id", "organization__group_id").distinct()
+    )
+    granted = set(ClientGroupObjectPermission.objects.values_list("content_object_id", "group_id"))
+    assert pairs == granted
+    stamped = Notification.objects.exclude(party_organization_id=None)
+    assert stamped.count() == Notification.objects.count() > 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM core_notification n JOIN core_outboxevent e ON e.id = n.event_id "
+            "WHERE (e.detail -> 'to_organization' ->> 'id')::bigint <> n.party_organization_id"
+        )
+        assert cursor.fetchone()[0] == 0
+    with pytest.raises(Exception, match="already has clients"):
+        call_command("seed_province", clients=600)
