@@ -292,10 +292,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.events.sweep_outbox",
         "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
     },
-    "send-pending-client-notices": {
-        "task": "portal.events.send_pending_notices",
-        "schedule": CARELINK_OUTBOX_SWEEP_SECONDS,
-    },
     "notice-overdue-referrals": {
         "task": "referrals.tasks.notice_overdue_referrals",
         "schedule": env.float("CARELINK_OVERDUE_CHECK_SECONDS", default=3600),

@@ -421,8 +421,9 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
 
 def access_log(client: Client) -> QuerySet[AccessEvent]:
     """Every access event of the client, newest first: who (their shown name)
-    and for which organization — the provider's other columns (the password
-    hash among them) are not read, which halves the page's cost."""
+    and for which organization (its name and sector, which the portal shows) —
+    the provider's other columns (the password hash among them) are not read,
+    which halves the page's cost."""
     return (
         AccessEvent.objects.filter(client=client)
         .select_related("actor", "organization")
@@ -431,6 +432,7 @@ def access_log(client: Client) -> QuerySet[AccessEvent]:
             "actor__full_name",
             "actor__username",
             "organization__name",
+            "organization__sector",
         )
     )
 

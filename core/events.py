@@ -103,6 +103,20 @@ def subscribe(kind: EventKind, handler: Handler) -> None:
         handlers.append(handler)
 
 
+# Other apps' hand-outs of work lost with the broker (the portal's client
+# notices), run by the outbox sweep itself rather than as beat tasks of their
+# own: a periodic task of another app waiting in the routing queue would look
+# like a backlog to the sweep, which then holds back, again and again if the
+# two fall due together.
+_SWEEPS: list[Callable[[], object]] = []
+
+
+def sweep_also(sweep: Callable[[], object]) -> None:
+    """Run `sweep()` on every outbox sweep, before the outbox's own."""
+    if sweep not in _SWEEPS:
+        _SWEEPS.append(sweep)
+
+
 def subject_label(subject: Model) -> str:
     return subject._meta.label_lower
 
@@ -343,11 +357,17 @@ def sweep_outbox(batch: int = 1000) -> int:
     than half a sweep interval: the hand-off failed (broker down) or the message
     went down with a killed worker.
 
-    While messages still wait in the queue the worker is behind, not robbed:
+    First it runs the other apps' sweeps (`sweep_also`). While messages still
+    wait in the queue the worker is behind, not robbed:
     re-dispatching then would only pile duplicates on the backlog, so the sweep
     waits for the queue to drain. A hand-off twice is harmless anyway: delivery
     is idempotent.
     """
+    for sweep in _SWEEPS:
+        try:
+            sweep()
+        except Exception:  # the outbox's own sweep goes on; the next one retries
+            log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.CARELINK_OUTBOX_SWEEP_SECONDS / 2)
     stale = Q(delivered_at__isnull=True) & (

@@ -13,7 +13,7 @@ How it is never lost and never doubled:
    The task claims the notice with a conditional UPDATE before sending, so a
    redelivered message finds it claimed and sends nothing; a failed send
    releases the claim and the task retries.
-3. `send_pending_notices` (beat) hands out again any notice still unsent: one
+3. `send_pending_notices` (run by every outbox sweep) hands out again any notice still unsent: one
    whose hand-off was lost (broker down), or whose sender died after claiming
    it (claimed longer ago than CLAIM_TIMEOUT).
 
@@ -198,7 +198,6 @@ def send_client_notice(self: Any, notice_id: str) -> bool:
         raise self.retry() from None
 
 
-@shared_task(name="portal.events.send_pending_notices", ignore_result=True)
 def send_pending_notices(batch: int = 500) -> int:
     """Hand out again every notice not sent yet whose hand-off is older than
     half a sweep interval (lost with the broker, or its sender died)."""
@@ -212,3 +211,6 @@ def send_pending_notices(batch: int = 500) -> int:
     for notice_id in pending:
         _queue(notice_id)
     return len(pending)
+
+
+events.sweep_also(send_pending_notices)
