@@ -274,10 +274,27 @@ def test_the_same_access_again_and_again_is_one_line(portal, ana, dr_lee, emp_jo
     first, last = (timezone.localtime(start + timedelta(minutes=m)) for m in (0, 3))
     assert (
         f"{dr_lee.full_name} at {dr_lee.organization.name} read your record 4 times — "
-        f"{first.day} {first:%b}, {first:%H:%M} to {last.day} {last:%b}, {last:%H:%M}"
+        f"{first.day} {first:%b}, {first:%H:%M} to {last:%H:%M}"
     ) in text
     assert text.count(f"{dr_lee.full_name} at {dr_lee.organization.name} read your record") == 1
     assert f"{emp_jo.full_name} at {emp_jo.organization.name} read your record — " in text
+
+
+def test_the_same_access_within_one_minute_shows_one_time(portal, ana, dr_lee):
+    moment = timezone.now().replace(second=1)
+    for seconds in (0, 30):
+        AccessEvent.objects.create(
+            client=ana,
+            actor=dr_lee,
+            organization=dr_lee.organization,
+            action=Action.CLIENT_READ,
+            channel=Channel.WEB,
+            at=moment + timedelta(seconds=seconds),
+        )
+    text = text_of(portal.get("/portal/who-looked/"))
+    local = timezone.localtime(moment)
+    line = f"read your record 2 times — {local.day} {local:%b}, {local:%H:%M}"
+    assert line in text and f"{line} to" not in text
 
 
 # --- sharing choices ---------------------------------------------------------------------------
