@@ -6,8 +6,8 @@ real gunicorn on PostgreSQL, with a Celery worker on a throwaway Redis, while
 the worker is killed with SIGKILL every few seconds (and restarted) and Redis
 is restarted (its queue lost: nothing is persisted) a few times. Then it waits
 for the notifications to drain and reads every inbox through the API, checking
-each notification against API.md's routing table: none lost, none twice, none
-unexpected.
+each notification against the routing table (who receives each kind,
+docs/soak.md): none lost, none twice, none unexpected.
 
     .venv/bin/python bench/soak/soak.py                 # 10,000 referrals
     .venv/bin/python bench/soak/soak.py --referrals 200 # a quick check
