@@ -65,8 +65,8 @@ def main() -> None:
 
     from consent.services import record_consent
     from core.vocabulary import Category
-    from fhir.bundle import everything_bundle
-    from fhir.selectors import patient_record
+    from fhir_api.bundle import everything_bundle
+    from fhir_api.selectors import patient_record
     from measures.services import record_assessment
     from records import services
     from records.models import Entry

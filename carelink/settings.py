@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "capacity",
     "inbox",
     "portal",
-    "fhir",
+    "fhir_api",
     "carelink",
 ]
 

@@ -1,7 +1,7 @@
 """How the FHIR face says an error: an `OperationOutcome` (docs/fhir.md, "Errors").
 
 On the ground floor because two faces answer errors under /fhir/: the FHIR
-views themselves (`fhir.api`), and the handlers for what Django rejects
+views themselves (`fhir_api.api`), and the handlers for what Django rejects
 before any view runs (`accounts.errors`: unknown URLs, bad hosts, bodies over
 the limit). Both build the body here, so a client reads one shape either way.
 """

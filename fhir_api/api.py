@@ -28,11 +28,11 @@ from core.errors import InvalidInput, NotAllowed
 from core.outcome import FHIR_JSON, operation_outcome
 from core.permissions import is_client_account
 from core.rest import exception_handler
-from fhir.bundle import everything_bundle, search_bundle
-from fhir.capability import capability_statement
-from fhir.codes import HEALTH_CARD_SYSTEM
-from fhir.mapping.patient import patient
-from fhir.selectors import PatientSearch, patient_record, search_patients
+from fhir_api.bundle import everything_bundle, search_bundle
+from fhir_api.capability import capability_statement
+from fhir_api.codes import HEALTH_CARD_SYSTEM
+from fhir_api.mapping.patient import patient
+from fhir_api.selectors import PatientSearch, patient_record, search_patients
 from records.models import Client
 
 

@@ -6,7 +6,7 @@ the validity as the provision's period."""
 from datetime import datetime
 
 from consent.models import ConsentDirective
-from fhir.codes import (
+from fhir_api.codes import (
     CONSENT_ACTIVE,
     CONSENT_INACTIVE,
     CONSENT_SCOPE,
@@ -19,7 +19,7 @@ from fhir.codes import (
     coding,
     sector_label,
 )
-from fhir.mapping.references import (
+from fhir_api.mapping.references import (
     instant,
     organization_reference,
     patient_reference,

@@ -4,8 +4,8 @@ are on it for."""
 from collections.abc import Iterable
 
 from core.vocabulary import Role
-from fhir.codes import role_coding
-from fhir.mapping.references import (
+from fhir_api.codes import role_coding
+from fhir_api.mapping.references import (
     care_team_id,
     instant,
     organization_reference,

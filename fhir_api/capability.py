@@ -1,7 +1,7 @@
 """The CapabilityStatement: exactly what this server does, and nothing more
 (docs/fhir.md)."""
 
-from fhir.codes import CAPABILITY_KIND, CAPABILITY_STATUS, FHIR_VERSION, HEALTH_CARD_SYSTEM
+from fhir_api.codes import CAPABILITY_KIND, CAPABILITY_STATUS, FHIR_VERSION, HEALTH_CARD_SYSTEM
 
 RELEASE_DATE = "2026-12-04"
 

@@ -6,7 +6,7 @@ A retracted assessment is `entered-in-error` with no value: its entry is a
 tombstone for its readers, so its score and answers are too.
 """
 
-from fhir.codes import (
+from fhir_api.codes import (
     OBSERVATION_CATEGORY,
     OBSERVATION_ENTERED_IN_ERROR,
     OBSERVATION_FINAL,
@@ -14,7 +14,7 @@ from fhir.codes import (
     category_coding,
     coding,
 )
-from fhir.mapping.references import (
+from fhir_api.mapping.references import (
     instant,
     organization_reference,
     patient_reference,

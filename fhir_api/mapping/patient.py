@@ -1,7 +1,7 @@
 """Patient: the client's demographics (rule 1 decided whether the caller gets them)."""
 
-from fhir.codes import HEALTH_CARD_SYSTEM, V2_IDENTIFIER_TYPE, coding
-from fhir.mapping.references import fhir_date
+from fhir_api.codes import HEALTH_CARD_SYSTEM, V2_IDENTIFIER_TYPE, coding
+from fhir_api.mapping.references import fhir_date
 from records.models import Client
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fhir import api
+from fhir_api import api
 
 # Under /fhir/R4/ (carelink/urls.py). FHIR's paths have no trailing slash.
 urlpatterns = [

@@ -8,7 +8,7 @@ which entry it replaces), and a retracted entry as a tombstone — status
 
 import json
 
-from fhir.codes import (
+from fhir_api.codes import (
     DOC_STATUS_AMENDED,
     DOC_STATUS_FINAL,
     DOCUMENT_CURRENT,
@@ -16,7 +16,7 @@ from fhir.codes import (
     category_coding,
     kind_concept,
 )
-from fhir.mapping.references import (
+from fhir_api.mapping.references import (
     base64_text,
     instant,
     organization_reference,

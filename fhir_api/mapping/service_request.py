@@ -3,7 +3,7 @@ status and intent mapped to FHIR's (CareLink's own status in an extension),
 the service as the performer type, the receiving organization as the
 performer."""
 
-from fhir.codes import (
+from fhir_api.codes import (
     REFERRAL_CODE,
     REFERRAL_INTENT,
     REFERRAL_PRIORITY,
@@ -12,7 +12,7 @@ from fhir.codes import (
     SERVICE_SYSTEM,
     coding,
 )
-from fhir.mapping.references import (
+from fhir_api.mapping.references import (
     instant,
     organization_reference,
     patient_reference,

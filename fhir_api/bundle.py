@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
-from fhir.codes import BUNDLE_SEARCHSET, REDACTED, SEARCH_INCLUDE, SEARCH_MATCH
-from fhir.mapping.care_team import care_team
-from fhir.mapping.consent import consent
-from fhir.mapping.document_reference import document_reference
-from fhir.mapping.observation import observation
-from fhir.mapping.patient import patient
-from fhir.mapping.references import instant, urn
-from fhir.mapping.service_request import service_request
-from fhir.selectors import PatientRecord
+from fhir_api.codes import BUNDLE_SEARCHSET, REDACTED, SEARCH_INCLUDE, SEARCH_MATCH
+from fhir_api.mapping.care_team import care_team
+from fhir_api.mapping.consent import consent
+from fhir_api.mapping.document_reference import document_reference
+from fhir_api.mapping.observation import observation
+from fhir_api.mapping.patient import patient
+from fhir_api.mapping.references import instant, urn
+from fhir_api.mapping.service_request import service_request
+from fhir_api.selectors import PatientRecord
 from records.models import Client
 
 # The URL of a Patient resource, given its client (the view knows the host).

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from fhir.codes import ORGANIZATION_SYSTEM, PROVIDER_SYSTEM, URN_SYSTEM
+from fhir_api.codes import ORGANIZATION_SYSTEM, PROVIDER_SYSTEM, URN_SYSTEM
 from records.models import Client, Organization, Provider
 
 # The CareTeam has no row of its own: its id is derived from the client's, the
