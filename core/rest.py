@@ -17,6 +17,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError, InvalidInput, TooManyAttempts
 
 
+def _from_one(raw: str, at_most: int | None = None) -> bool:
+    """A whole number from 1 (up to `at_most`), written in ASCII digits."""
+    if not (raw.isascii() and raw.isdecimal()) or int(raw) < 1:
+        return False
+    return at_most is None or int(raw) <= at_most
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     # 100 rows of access events stay within one INSERT on every SQLite Django
@@ -34,17 +41,12 @@ class Pagination(PageNumberPagination):
         if count is not None:
             self.django_paginator_class = partial(_CountedPaginator, count=count)
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and raw not in self.last_page_strings:
-            if not (raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= 10**9):
-                raise exceptions.ValidationError(
-                    {self.page_query_param: ["A page is a whole number from 1."]}
-                )
-        raw_size = request.query_params.get(self.page_size_query_param)
-        if raw_size is not None and not (raw_size.isascii() and raw_size.isdecimal()):
+        if raw is not None and raw not in self.last_page_strings and not _from_one(raw, 10**9):
             raise exceptions.ValidationError(
-                {self.page_size_query_param: ["A page size is a whole number from 1."]}
+                {self.page_query_param: ["A page is a whole number from 1."]}
             )
-        if raw_size is not None and int(raw_size) < 1:
+        raw_size = request.query_params.get(self.page_size_query_param)
+        if raw_size is not None and not _from_one(raw_size):
             raise exceptions.ValidationError(
                 {self.page_size_query_param: ["A page size is a whole number from 1."]}
             )
