@@ -281,7 +281,8 @@ def test_the_same_access_again_and_again_is_one_line(portal, ana, dr_lee, emp_jo
 
 
 def test_the_same_access_within_one_minute_shows_one_time(portal, ana, dr_lee):
-    moment = timezone.now().replace(second=1)
+    # Ten minutes back: nothing else of the test's own falls between the two.
+    moment = (timezone.now() - timedelta(minutes=10)).replace(second=1)
     for seconds in (0, 30):
         AccessEvent.objects.create(
             client=ana,
