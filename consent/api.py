@@ -24,7 +24,7 @@ from core.errors import NotAllowed
 from core.ids import parse_int_id
 from core.models import AccessEvent
 from core.permissions import may_edit_policies, may_read_access_log
-from core.rest import BoundedDateTimeField, Pagination, Text
+from core.rest import BoundedDateTimeField, Pagination, Text, check_input
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
 from records.models import Organization
 
@@ -65,11 +65,9 @@ class GranteeMixin(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         organization = attrs.get("grantee_organization")
         sector = attrs.get("grantee_sector") or ""
-        if bool(organization) == bool(sector):
-            message = "Give exactly one grantee: grantee_organization or grantee_sector."
-            raise serializers.ValidationError(
-                {"grantee_organization": [message], "grantee_sector": [message]}
-            )
+        check_input(
+            services.check_one_grantee, grantee_organization=organization, grantee_sector=sector
+        )
         attrs["grantee_sector"] = sector
         attrs["grantee_organization"] = organization
         return attrs

@@ -32,6 +32,16 @@ EMERGENCY_REASON_MIN = 20
 POLICY_RULE_LIMIT = 50
 
 
+ONE_GRANTEE = "Give exactly one grantee: grantee_organization or grantee_sector."
+
+
+def check_one_grantee(*, grantee_organization: object, grantee_sector: object) -> None:
+    """A directive (or a policy's rule) names an organization or a sector, never
+    both and never neither: 400 naming both fields."""
+    if bool(grantee_organization) == bool(grantee_sector):
+        raise InvalidInput({"grantee_organization": [ONE_GRANTEE], "grantee_sector": [ONE_GRANTEE]})
+
+
 def _create_directive(
     *,
     client: Client,

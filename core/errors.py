@@ -16,6 +16,7 @@ answer alike (docs/access-rules.md).
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -82,6 +83,16 @@ class InputErrors:
     def check(self, field: str, condition: bool, message: str) -> None:
         if not condition:
             self.add(field, message)
+
+    def check_rule(self, rule: Any, **values: Any) -> None:
+        """Run a domain rule that raises `InvalidInput` (a service's `check_…`
+        function) and keep its errors with the others."""
+        try:
+            rule(**values)
+        except InvalidInput as error:
+            for field, messages in error.fields.items():
+                for message in messages:
+                    self.add(field, message)
 
     def raise_if_any(self) -> None:
         if self.fields:

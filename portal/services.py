@@ -240,10 +240,11 @@ def check_client_directive(
         errors.add("grantee_organization", "No such organization.")
     if grantee_sector and grantee_sector not in Sector.values:
         errors.add("grantee_sector", "No such sector.")
-    if bool(grantee_organization) == bool(grantee_sector):
-        message = "Give exactly one grantee: grantee_organization or grantee_sector."
-        errors.add("grantee_organization", message)
-        errors.add("grantee_sector", message)
+    errors.check_rule(
+        consent_services.check_one_grantee,
+        grantee_organization=grantee_organization,
+        grantee_sector=grantee_sector,
+    )
     if expires_at is not None:
         errors.check(
             "expires_at",
