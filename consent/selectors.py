@@ -143,17 +143,19 @@ def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "cli
 
 
 def _covering(
-    effect: str, now: datetime, *, organization: Any, sector: Any
+    effect: str | None, now: datetime, *, organization: Any, sector: Any
 ) -> QuerySet[ConsentDirectiveCategory]:
-    """Rule 3's rows: the categories of active directives of this effect whose
-    grantee is the organization or its sector (values or `OuterRef`s).
+    """Rule 3's rows: the categories of active directives of this effect (None:
+    either) whose grantee is the organization or its sector (values or `OuterRef`s).
 
     Active = recorded, not revoked, valid_from ≤ now < expires_at (none: open).
     The one statement of "covers"; `_directive_covers` asks it for one
-    (client, category), `_consented_across_clients_q` for every client at once."""
+    (client, category), `_consented_across_clients_q` for every client at once,
+    `categories_shared_with` for one client's directives."""
+    effects = Q() if effect is None else Q(directive__effect=effect)
     return (
         ConsentDirectiveCategory.objects.filter(
-            directive__effect=effect,
+            effects,
             directive__revoked_at__isnull=True,
             directive__valid_from__lte=now,
         )
@@ -202,15 +204,16 @@ def categories_shared_with(
     now = now or timezone.now()
     excluded = [getattr(directive, "pk", directive) for directive in without]
 
-    def covered(effect: str, organization: Organization) -> set[str]:
-        rows = _covering(effect, now, organization=organization.pk, sector=organization.sector)
+    def shared(organization: Organization) -> set[str]:
+        """Permitted and not denied, from one read of both effects' rows."""
+        rows = _covering(None, now, organization=organization.pk, sector=organization.sector)
         rows = rows.filter(directive__client=client).exclude(directive__in=excluded)
-        return set(rows.values_list("category", flat=True))
+        covered: dict[str, set[str]] = {Effect.PERMIT: set(), Effect.DENY: set()}
+        for effect, category in rows.values_list("directive__effect", "category"):
+            covered[effect].add(category)
+        return covered[Effect.PERMIT] - covered[Effect.DENY]
 
-    return {
-        organization.pk: covered(Effect.PERMIT, organization) - covered(Effect.DENY, organization)
-        for organization in organizations
-    }
+    return {organization.pk: shared(organization) for organization in organizations}
 
 
 def denies_covering(
@@ -231,18 +234,26 @@ def consented_entry_q(provider: Provider, now: datetime, client: Any = None) -> 
     """Rules 2 and 3: own organization's entries, or permitted and not denied.
 
     `client`: the one client (an id) every filtered entry belongs to, when the
-    caller knows it: the directives are then looked up for that client alone.
-    Correlated on the entry instead, PostgreSQL may hash every permit of the
-    reader's organization across the province once per query (100 ms at
-    300,000 directives, docs/performance.md); the same rows either way."""
+    caller knows it. That client's directives are then read here, once, in one
+    small query (`categories_shared_with`), and the filter becomes plain
+    columns: the reader's organization, or one of the categories shared with
+    it. Correlated on each entry instead, the same decision is two subqueries
+    per entry for the database to run and for Django to compile again on
+    every read of a timeline — most of a short timeline's time
+    (docs/performance.md, "Province scale"). The same rows either way: the
+    property test holds both shapes to the reference rules."""
     organization = provider.organization
+    own = Q(organization_id=organization.pk)
+    if client is not None:
+        shared = categories_shared_with(client, [organization], now)[organization.pk]
+        return own | Q(category__in=sorted(shared))
     covers = {
-        "client": OuterRef("client_id") if client is None else client,
+        "client": OuterRef("client_id"),
         "category": OuterRef("category"),
         "organization": organization.pk,
         "sector": organization.sector,
     }
-    return Q(organization_id=provider.organization_id) | (
+    return own | (
         _directive_covers(Effect.PERMIT, now, **covers)
         & ~_directive_covers(Effect.DENY, now, **covers)
     )
@@ -313,23 +324,39 @@ def providers_who_may_see(
     )
 
 
-def visible_entry_versions(provider: Provider, client: Client) -> QuerySet[Entry]:
+def visible_entry_versions(
+    provider: Provider, client: Client, visibility: Q | None = None
+) -> QuerySet[Entry]:
     """Every row of `client`'s entries the provider may see now — amended
     versions included — author and organization joined. `client` must come
     from `visible_clients(provider)`. An amendment has its original's client,
-    category and organization, so rules 2–4 decide alike for every version."""
+    category and organization, so rules 2–4 decide alike for every version.
+    `visibility`: `entry_visibility_q` for this provider and client, when the
+    caller has decided it already (`entries_and_counts`)."""
+    if visibility is None:
+        visibility = entry_visibility_q(provider, client=client.pk)
     return (
         Entry.objects.filter(client=client)
-        .filter(entry_visibility_q(provider, client=client.pk))
+        .filter(visibility)
         .select_related("author", "organization", "retracted_by")
     )
 
 
-def visible_entries(provider: Provider, client: Client) -> QuerySet[Entry]:
+def visible_entries(
+    provider: Provider, client: Client, visibility: Q | None = None
+) -> QuerySet[Entry]:
     """The entries of `client` the provider may see now, each in its newest
     version (an amended original is reached by id, not listed); a retracted
     entry stays, as the tombstone its readers see."""
-    return visible_entry_versions(provider, client).filter(superseded_at__isnull=True)
+    return visible_entry_versions(provider, client, visibility).filter(superseded_at__isnull=True)
+
+
+def entries_and_counts(provider: Provider, client: Client) -> tuple[QuerySet[Entry], int, int]:
+    """A timeline: `visible_entries` with `entry_counts` (visible, withheld),
+    rules 2–4 decided once for the page and its counts."""
+    visibility = entry_visibility_q(provider, client=client.pk)
+    visible, withheld = entry_counts(provider, client, visibility=visibility)
+    return visible_entries(provider, client, visibility), visible, withheld
 
 
 def _consented_across_clients_q(provider: Provider, now: datetime) -> Q:
@@ -365,24 +392,32 @@ def visible_entries_anywhere(provider: Provider, now: datetime | None = None) ->
     ).filter(_consented_across_clients_q(provider, now) | emergency)
 
 
-def withheld_count(provider: Provider, client: Client, among: Q | None = None) -> int:
+def withheld_count(
+    provider: Provider, client: Client, among: Q | None = None, visibility: Q | None = None
+) -> int:
     """Rule 5: how many of the client's entries rule 3 hides from the provider.
 
     Counted from the same filter as `visible_entries`, over all the client's
     entries whatever filter the request applies — or, for a list of one kind
     of entry (assessments), over all the client's entries of that kind
     (`among`, a filter on Entry). An amended entry is one entry (its newest
-    version is counted); a retracted one still exists.
+    version is counted); a retracted one still exists. `visibility`: as for
+    `visible_entry_versions`.
     """
-    return entry_counts(provider, client, among)[1]
+    return entry_counts(provider, client, among, visibility)[1]
 
 
-def entry_counts(provider: Provider, client: Client, among: Q | None = None) -> tuple[int, int]:
+def entry_counts(
+    provider: Provider, client: Client, among: Q | None = None, visibility: Q | None = None
+) -> tuple[int, int]:
     """(visible, withheld): how many of the client's entries (newest versions;
     of `among`, if given) the provider may see — `visible_entries(...).count()`
     — and how many rule 3 hides (`withheld_count`), in one query. A list with
-    no filter of its own has its page's exact count from here."""
-    visible = entry_visibility_q(provider, client=client.pk)
+    no filter of its own has its page's exact count from here. `visibility`:
+    as for `visible_entry_versions`."""
+    visible = (
+        visibility if visibility is not None else entry_visibility_q(provider, client=client.pk)
+    )
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)

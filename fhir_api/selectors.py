@@ -13,7 +13,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from consent.models import ConsentDirective
-from consent.selectors import directives_of, visible_clients, visible_entries, withheld_count
+from consent.selectors import (
+    directives_of,
+    entry_visibility_q,
+    visible_clients,
+    visible_entries,
+    withheld_count,
+)
 from core.permissions import may_read_entries
 from measures.models import Assessment
 from measures.selectors import visible_assessments
@@ -43,16 +49,21 @@ def patient_record(provider: Provider, client: Client) -> PatientRecord:
     entries: an entry that is an assessment is an Observation, every other a
     DocumentReference. Redacted: whenever the client has an entry the caller
     does not receive — always, for the roles that read no entries."""
-    assessments = list(visible_assessments(provider, client))
+    # Rules 2–4 decided once, for the assessments, the documents and the label.
+    visibility = entry_visibility_q(provider, client=client.pk)
+    assessments = list(visible_assessments(provider, client, visibility=visibility))
     assessment_entries = {assessment.entry_id for assessment in assessments}
     documents = [
         entry
-        for entry in visible_entries(provider, client).order_by(
+        for entry in visible_entries(provider, client, visibility).order_by(
             "-occurred_at", "-created_at", "-id"
         )
         if entry.pk not in assessment_entries
     ]
-    redacted = not may_read_entries(provider) or withheld_count(provider, client) > 0
+    redacted = (
+        not may_read_entries(provider)
+        or withheld_count(provider, client, visibility=visibility) > 0
+    )
     directives = directives_of(client).select_related(
         "grantee_organization", "recorded_by__organization"
     )

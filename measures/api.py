@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.rest import ClientScopedView
+from consent.selectors import entry_visibility_q
 from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.permissions import may_read_entries
@@ -220,10 +221,12 @@ class AssessmentListView(ClientScopedView):
     def get(self, request: Request, client_id: str) -> Response:
         require_entry_reader(request.user)
         instrument = instrument_filter(request, required=False)
+        # Rules 2–4 decided once, for the page and its withheld count.
+        visibility = entry_visibility_q(request.user, client=self.client.pk)
         assessments = visible_assessments(
-            request.user, self.client, instrument.code if instrument else None
+            request.user, self.client, instrument.code if instrument else None, visibility
         )
-        withheld = assessment_withheld_count(request.user, self.client)
+        withheld = assessment_withheld_count(request.user, self.client, visibility)
         response, _ = self.paginate(assessments, AssessmentSerializer, withheld_count=withheld)
         record_access(request.user, self.client, Action.ASSESSMENT_LIST)
         return response

@@ -57,15 +57,20 @@ STATUS_ORDER = [
 
 
 def visible_assessments(
-    provider: Provider, client: Client, instrument: str | None = None
+    provider: Provider,
+    client: Client,
+    instrument: str | None = None,
+    visibility: Q | None = None,
 ) -> QuerySet[Assessment]:
     """The client's assessments the provider may see now, newest first, with
     their entry's author and organization. `client` must come from the gate.
 
     Only assessments recorded as such are here: an entry of kind `assessment`
-    posted as a plain entry has no Assessment row."""
+    posted as a plain entry has no Assessment row. `visibility`: the consent
+    engine's decision for this provider and client, when the caller has it
+    (`entry_visibility_q`), so a read that also counts decides once."""
     assessments = Assessment.objects.filter(
-        entry__in=visible_entries(provider, client).values("pk")
+        entry__in=visible_entries(provider, client, visibility).values("pk")
     )
     if instrument is not None:
         assessments = assessments.filter(instrument=instrument)
@@ -74,10 +79,12 @@ def visible_assessments(
     )
 
 
-def assessment_withheld_count(provider: Provider, client: Client) -> int:
+def assessment_withheld_count(
+    provider: Provider, client: Client, visibility: Q | None = None
+) -> int:
     """Rule 5 for the list of assessments: how many of the client's assessments
     consent hides from the provider, whatever instrument the list shows."""
-    return withheld_count(provider, client, among=Q(assessment__isnull=False))
+    return withheld_count(provider, client, Q(assessment__isnull=False), visibility)
 
 
 def access_assessment(provider: Provider, client: Client, assessment_id: Any) -> Assessment:

@@ -14,7 +14,7 @@ from access.lookups import access_care_team_member, access_entry
 from access.rest import ClientScopedView, EntryReadingView, require_organization
 from capacity.rest import WaitSerializer
 from capacity.selectors import organization_waits
-from consent.selectors import entry_counts, search_clients, visible_entries
+from consent.selectors import entries_and_counts, search_clients
 from core.audit import Action, record_access
 from core.errors import InvalidInput, NotAllowed
 from core.permissions import may_add_providers, may_create_organizations, may_join_care_teams
@@ -465,8 +465,7 @@ class EntryListView(EntryReadingView):
     )
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)
-        entries = visible_entries(request.user, self.client)
-        visible, withheld = entry_counts(request.user, self.client)
+        entries, visible, withheld = entries_and_counts(request.user, self.client)
         if categories is not None:
             entries = entries.filter(category__in=categories)
             visible = None  # the page counts its own filter

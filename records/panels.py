@@ -4,9 +4,15 @@ demographics and the care team (see core.panels)."""
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest
 
-from consent.selectors import visible_entries, visible_entry_versions, withheld_count
+from consent.selectors import (
+    entry_counts,
+    entry_visibility_q,
+    visible_entries,
+    visible_entry_versions,
+)
 from core.panels import MAIN, SIDE, ClientPanel, register_panel
 from core.permissions import may_read_entries
 from records.forms import (
@@ -34,32 +40,39 @@ def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> di
         return {"reads_entries": False}
     filter_form = TimelineFilterForm(request.GET)
     category = filter_form.cleaned_data["category"] if filter_form.is_valid() else ""
-    entries = visible_entries(provider, client)
+    # Rules 2–4 decided once for the page, its counts and its earlier versions.
+    visibility = entry_visibility_q(provider, client=client.pk)
+    entries = visible_entries(provider, client, visibility)
     if category:
         entries = entries.filter(category=category)
     timeline = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(timeline.object_list)
-    _attach_versions_and_forms(provider, client, rows, forms)
+    _attach_versions_and_forms(provider, client, rows, forms, visibility)
     return {
         "timeline": timeline,
         "entries": rows,
         "filter_form": filter_form,
         "category": category,
         # Rule 5: over all the client's entries, whatever the filter.
-        "withheld": withheld_count(provider, client),
+        "withheld": entry_counts(provider, client, visibility=visibility)[1],
         "reads_entries": True,
         "fold_after": FOLD_AFTER,
     }
 
 
-def _attach_versions_and_forms(provider, client: Client, rows: list, forms: dict) -> None:
+def _attach_versions_and_forms(
+    provider, client: Client, rows: list, forms: dict, visibility: Q
+) -> None:
     """Each amended entry's previous version (one query for the page, through
-    the engine), and the amend and retract forms on the organization's own."""
+    the engine, with the timeline's decision `visibility`), and the amend and
+    retract forms on the organization's own."""
     previous_ids = [entry.amends_id for entry in rows if entry.amends_id]
-    previous = {
-        version.pk: version
-        for version in visible_entry_versions(provider, client).filter(pk__in=previous_ids)
-    }
+    versions = (
+        visible_entry_versions(provider, client, visibility).filter(pk__in=previous_ids)
+        if previous_ids
+        else []
+    )
+    previous = {version.pk: version for version in versions}
     change = forms.get("entry_change")
     for entry in rows:
         entry.previous = previous.get(entry.amends_id)

@@ -9,7 +9,7 @@ entries, not even their own organization's, whatever emergency access row
 exists); entries of random categories authored by random organizations, some
 amended (a new version) or retracted (a tombstone) — in
 the real database through the services, and compares `visible_clients`, `visible_entries`,
-`visible_entries_anywhere`, `withheld_count` and — from the entry's side —
+`visible_entries_anywhere`, `withheld_count`, `entries_and_counts` and — from the entry's side —
 `providers_who_may_see` with the rules written out below in plain Python.
 `providers_who_may_see` decides who receives a safety alert, a path that can
 carry record content, so this test is its proof that it cannot leak.
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from consent.models import EmergencyAccess
 from consent.selectors import (
+    entries_and_counts,
     providers_who_may_see,
     visible_clients,
     visible_entries,
@@ -381,6 +382,10 @@ def test_engine_matches_the_reference(world: World):
                     seen = visible_entry_versions(provider, client).values_list("pk", flat=True)
                     assert set(seen) == all_versions
                     assert withheld_count(provider, client) == len(entries) - len(expected)
+                    # The timeline's read: one decision for its page and both counts.
+                    page, visible, withheld = entries_and_counts(provider, client)
+                    assert set(page.values_list("pk", flat=True)) == expected
+                    assert (visible, withheld) == (len(expected), len(entries) - len(expected))
                     for entry_pk in expected:
                         viewers[entry_pk].add(provider.pk)
             # The engine from the entry's side, over every account at once (rule 1

@@ -531,9 +531,11 @@ def test_session_authentication_works(ana, intake_kim, client):
 # --- queries -----------------------------------------------------------------------------
 
 # Resolve the client (the gate also reads whether the caller is under
-# emergency access, for the audit row); assessments; entries; withheld count;
-# care team; directives and their categories; referrals; the audit INSERT.
-EVERYTHING_QUERIES = 9
+# emergency access, for the audit row); the client's directives covering the
+# caller (rules 2 and 3, decided once for everything below); assessments;
+# entries; withheld count; care team; directives and their categories;
+# referrals; the audit INSERT.
+EVERYTHING_QUERIES = 10
 
 
 @pytest.mark.parametrize("n", [5, 500])

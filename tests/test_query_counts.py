@@ -15,11 +15,14 @@ from core.models import AccessEvent
 from records.models import CareTeamMembership, Client, ClientGroupObjectPermission, Entry
 
 # Entries: resolve the client (with the caller's emergency access, for the audit
-# row), the visible and withheld counts (one query), page, and the audit's one
-# INSERT. Issue 15 took the audit's own emergency lookup out of each list (the
-# gate, or the page, reads it) and the entries' second count (one aggregate
-# counts both).
-ENTRY_LIST_QUERIES = 4
+# row), the client's directives covering the caller (rules 2 and 3 decided once,
+# so the count and the page filter on plain columns), the visible and withheld
+# counts (one query), page, and the audit's one INSERT. Issue 15 took the
+# audit's own emergency lookup out of each list (the gate, or the page, reads
+# it) and the entries' second count (one aggregate counts both); reading the
+# directives first is one round trip more and several milliseconds of SQL
+# compiling less (docs/performance.md, "Province scale").
+ENTRY_LIST_QUERIES = 5
 # Clients: count, page (with the emergency access of each row), one audit INSERT.
 CLIENT_LIST_QUERIES = 3
 # Access log: resolve the client, count, page, one INSERT.
