@@ -112,6 +112,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # PostgreSQL takes the joins in the order Django writes them: the listed
+    # table first, then each row's foreign keys (select_related). Searching
+    # every order of a list's seven tables cost up to 9 ms of planning per
+    # query, for a plan no better (docs/performance.md, "Province scale").
+    # Subqueries are still flattened and every join still picks its method.
+    # Behind pgbouncer, which refuses this start-up option, set it on the
+    # database's role instead (docs/scaling.md).
+    _join_collapse_limit = env.int("DATABASE_JOIN_COLLAPSE_LIMIT", default=1)
+    if _join_collapse_limit:
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = (
+            f"{_options.get('options', '')} -c join_collapse_limit={_join_collapse_limit}"
+        ).strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "records.Provider"
