@@ -43,7 +43,9 @@ def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
     notifications = (
         Notification.objects.filter(recipient_id=user.pk)
         .filter(_still_visible(user))
-        .select_related("client", "event__actor__organization")
+        # What a row shows: the client's name, the event's kind, subject and
+        # detail (previews say no more, core.events.EventKind).
+        .select_related("client", "event")
         .annotate(visible_entry_title=Subquery(visible_title.values("title")[:1]))
         .order_by("-created_at", "-id")
     )
@@ -89,14 +91,15 @@ def preview(notification: Notification) -> str:
     return kind_named(notification.kind).preview(notification)
 
 
-def with_previews(notifications: list[Notification]) -> list[Notification]:
+def with_previews(notifications: list[Notification], links: bool = True) -> list[Notification]:
     """Attach what a page of the inbox shows of each notification: its kind's
-    `label`, its `preview` and its `link`."""
+    `label`, its `preview` and (unless `links` is False: the API has no use for
+    them, and a page of fifty URLs is fifty reversals) its `link`."""
     for notification in notifications:
         kind = kind_named(notification.kind)
         notification.label = kind.label
         notification.preview = kind.preview(notification)
-        notification.link = _link(kind, notification)
+        notification.link = _link(kind, notification) if links else None
     return notifications
 
 

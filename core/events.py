@@ -51,8 +51,9 @@ class EventKind:
       accounts), evaluated at delivery; the actor is always left out.
     - `preview(notification)`: what the inbox says. It may use
       `notification.visible_entry_title` (the entry's title when the reader may
-      see it now, else None), `notification.event.detail` and `.actor`; never
-      anything else of the record.
+      see it now, else None) and `notification.event.detail` (what the event
+      carried when it happened); never anything else of the record. The inbox
+      reads a page with the event and the client only (docs/performance.md).
     - `parties(event)`: notifications are shown while their client is visible
       to the reader (rule 1); a kind whose readers may see it without that —
       a referral's two organizations, a service's own — names those

@@ -70,7 +70,7 @@ class InboxView(APIView):
         unread = choice_filter(request, "unread", ["true", "false"])
         notifications = inbox(request.user, unread=None if unread is None else unread == "true")
         paginator = self.pagination_class()
-        page = with_previews(paginator.paginate_queryset(notifications, request, self))
+        page = with_previews(paginator.paginate_queryset(notifications, request, self), links=False)
         # The inbox shows clients' names: audited like any list of clients.
         record_access(request.user, [n.client for n in page if n.client], Action.INBOX_LIST)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
@@ -81,5 +81,7 @@ class InboxReadView(APIView):
     def post(self, request: Request, notification_id: str) -> Response:
         notification = access_notification(request.user, notification_id)
         mark_notification_read(recipient=request.user, notification=notification)
-        notification = with_previews([access_notification(request.user, notification.pk)])[0]
+        notification = with_previews(
+            [access_notification(request.user, notification.pk)], links=False
+        )[0]
         return Response(NotificationSerializer(notification).data)

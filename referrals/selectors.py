@@ -16,11 +16,8 @@ from records.models import Client, Provider
 from referrals.models import URGENCY_RANK, Referral, ReferralStatus
 
 
-def visible_referrals(provider: Provider, direction: str | None = None) -> QuerySet[Referral]:
-    """Referrals from or to the provider's organization; `direction` "incoming"
-    (to it) or "outgoing" (from it) narrows them in the same filter — rather
-    than a second filter over the OR, which PostgreSQL misjudges (it expected
-    320 of 2,877 waiting referrals and planned for the few)."""
+def _between(provider: Provider, direction: str | None) -> QuerySet[Referral]:
+    """The filter alone: referrals the provider's organization is a party to."""
     if not is_provider(provider):
         return Referral.objects.none()
     organization_id = provider.organization_id
@@ -29,8 +26,16 @@ def visible_referrals(provider: Provider, direction: str | None = None) -> Query
         "outgoing": Q(from_organization_id=organization_id),
         None: Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id),
     }[direction]
+    return Referral.objects.filter(parties)
+
+
+def visible_referrals(provider: Provider, direction: str | None = None) -> QuerySet[Referral]:
+    """Referrals from or to the provider's organization; `direction` "incoming"
+    (to it) or "outgoing" (from it) narrows them in the same filter — rather
+    than a second filter over the OR, which PostgreSQL misjudges (it expected
+    320 of 2,877 waiting referrals and planned for the few)."""
     return (
-        Referral.objects.filter(parties)
+        _between(provider, direction)
         .select_related(
             "client",
             "from_organization",
@@ -62,9 +67,14 @@ def with_urgency_rank(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def incoming_queue(provider: Provider) -> QuerySet[Referral]:
     """Referrals waiting for the provider's organization: emergent first, then
-    urgent, then routine, the longest-waiting first within each."""
+    urgent, then routine, the longest-waiting first within each — with what a
+    row of the queue shows (the client, the referring organization), not the
+    six tables of a referral's full row: the dashboard reads fifty of them on
+    every visit (docs/performance.md, "Province scale")."""
     return with_urgency_rank(
-        visible_referrals(provider, "incoming").filter(status=ReferralStatus.SENT)
+        _between(provider, "incoming")
+        .filter(status=ReferralStatus.SENT)
+        .select_related("client", "from_organization")
     ).order_by("urgency_rank", "created_at", "id")
 
 
