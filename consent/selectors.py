@@ -38,6 +38,7 @@ from records.models import (
 )
 
 _APP_LABEL, _CODENAME = ACCESS_CLIENT_PERMISSION.split(".")
+_ORGANIZATION = Provider._meta.get_field("organization")
 
 
 def visible_client_ids(provider: Provider) -> QuerySet:
@@ -46,17 +47,25 @@ def visible_client_ids(provider: Provider) -> QuerySet:
     ("client_id IN …") should use, rather than going through the client table."""
     if not is_provider(provider):
         return ClientGroupObjectPermission.objects.none().values("content_object_id")
-    # The organization's group and the permission compared by id, each a scalar
-    # subquery of this same statement, rather than joined through: so the
-    # database can estimate how many clients a caseload holds. Joined, it
-    # guessed 9 of 5,000 and chose row-by-row loops for caseload-wide reads
-    # such as the registry (docs/performance.md). The same rows either way.
-    return ClientGroupObjectPermission.objects.filter(
-        group_id=Subquery(
+    # The organization's group and the permission compared by id, each a value
+    # or a scalar subquery of this same statement, rather than joined through:
+    # so the database can estimate how many clients a caseload holds. Joined,
+    # it guessed 9 of 5,000 and chose row-by-row loops for caseload-wide reads
+    # such as the registry (docs/performance.md). The same rows either way. The
+    # group is the value when the account was read with its organization (a
+    # token is; so is every account the engine has asked for its sector), and
+    # a subquery otherwise, not a query of its own.
+    group = (
+        provider.organization.group_id
+        if _ORGANIZATION.is_cached(provider)
+        else Subquery(
             Organization.objects.filter(pk=provider.organization_id)
             .order_by()
             .values("group_id")[:1]
-        ),
+        )
+    )
+    return ClientGroupObjectPermission.objects.filter(
+        group_id=group,
         permission_id=Subquery(
             Permission.objects.filter(codename=_CODENAME, content_type__app_label=_APP_LABEL)
             .order_by()
@@ -421,10 +430,9 @@ def entry_counts(
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)
-    counts = entries.aggregate(
-        visible=Count("pk", filter=visible), withheld=Count("pk", filter=~visible)
-    )
-    return counts["visible"], counts["withheld"]
+    # Withheld = all − visible: the filter is written (and compiled) once.
+    counts = entries.aggregate(visible=Count("pk", filter=visible), all=Count("pk"))
+    return counts["visible"], counts["all"] - counts["visible"]
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
