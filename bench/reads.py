@@ -51,6 +51,10 @@ def load_average() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(p * len(ordered) + 0.5) - 1))]
@@ -455,7 +459,7 @@ def main() -> None:
         print(f"{os.cpu_count()} CPUs; load average {load_average()} at the start")
         print(
             f"{'read':<34} {'app p50':>8} {'p95':>7} {'min':>6} {'floor p50':>10} {'p95':>7} "
-            f"{'min':>6} {'app/floor':>9} {'over':>6}  target"
+            f"{'min':>6} {'app/floor':>9} {'over':>6}  {'2x':<6} {'p95<100':<7} {'+10 ms':<6}"
         )
         for read in reads:
             for _ in range(3):  # warm
@@ -471,13 +475,15 @@ def main() -> None:
                 floor.append((time.perf_counter() - started) * 1000)
             a50, f50 = statistics.median(app), statistics.median(floor)
             a95 = percentile(app, 0.95)
-            # The targets: 2x the floor at p50 and 100 ms at p95; the
-            # short reads (a few ms of SQL) also within 10 ms of their floor.
-            met = a50 <= 2 * f50 and a95 <= 100 and (not read.fixed or a50 - f50 <= 10)
+
+            # The targets, each on its own: 2x the floor at p50, 100 ms at p95,
+            # and for the short reads (a few ms of SQL) within 10 ms of the
+            # floor at p50 ("-" where a read is not held to it).
             print(
                 f"{read.name:<34} {a50:8.1f} {a95:7.1f} {min(app):6.1f} "
                 f"{f50:10.1f} {percentile(floor, 0.95):7.1f} {min(floor):6.1f} {a50 / f50:8.1f}× "
-                f"{a50 - f50:6.1f}  {'met' if met else 'missed'}"
+                f"{a50 - f50:6.1f}  {verdict(a50 <= 2 * f50):<6} {verdict(a95 <= 100):<7} "
+                f"{verdict(a50 - f50 <= 10) if read.fixed else '-':<6}"
             )
         print(f"load average {load_average()} at the end (1, 5 and 15 minutes)")
     finally:
