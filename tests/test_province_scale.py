@@ -110,6 +110,30 @@ def test_no_read_asks_for_per_user_object_permissions(ana, dr_lee, intake_kim, a
             assert "clientgroupobjectpermission" in sql or path == "/api/v1/referrals/", path
 
 
+def test_page_counts_read_their_own_table_alone(ana, dr_lee, privacy_pat, api_as):
+    """A list's exact count is a count of its rows' own table: never the joins
+    that bring the names shown on a page (the access log's rows carry the
+    actor's and the organization's names; counted as rows, the count joined
+    both tables in over the whole log). The access log and the client list
+    hold rows here; the shape of a count does not depend on it."""
+    lists = [
+        (privacy_pat, f"{CLIENTS}{ana.pk}/access-log/"),
+        (dr_lee, "/api/v1/referrals/"),
+        (dr_lee, CLIENTS),
+        (dr_lee, "/api/v1/inbox/"),
+    ]
+    for who, path in lists:
+        api = api_as(who)
+        assert api.get(path).status_code == 200, path
+        with CaptureQueriesContext(connection) as queries:
+            page = api.get(path).json()
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert counts and isinstance(page["count"], int), path
+        for sql in counts:
+            # The count's own FROM (the gate's subqueries come after WHERE).
+            assert " JOIN " not in sql.upper().split(" WHERE ", 1)[0], (path, sql)
+
+
 def test_referral_parties_are_stamped_on_both_sides_and_other_kinds_are_not(
     ana,
     dr_lee,
