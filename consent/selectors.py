@@ -11,7 +11,6 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -28,7 +27,6 @@ from core.models import AccessEvent
 from core.permissions import entry_readers_q, is_provider, may_read_entries
 from core.vocabulary import Category
 from records.models import (
-    ACCESS_CLIENT_PERMISSION,
     Client,
     ClientGroupObjectPermission,
     Entry,
@@ -36,8 +34,8 @@ from records.models import (
     Provider,
     normalize_health_card,
 )
+from records.selectors import access_client_permission_id
 
-_APP_LABEL, _CODENAME = ACCESS_CLIENT_PERMISSION.split(".")
 _ORGANIZATION = Provider._meta.get_field("organization")
 
 
@@ -54,7 +52,8 @@ def visible_client_ids(provider: Provider) -> QuerySet:
     # such as the registry (docs/performance.md). The same rows either way. The
     # group is the value when the account was read with its organization (a
     # token is; so is every account the engine has asked for its sector), and
-    # a subquery otherwise, not a query of its own.
+    # a subquery otherwise, not a query of its own; the permission's id is read
+    # once per process (`access_client_permission_id`).
     group = (
         provider.organization.group_id
         if _ORGANIZATION.is_cached(provider)
@@ -66,11 +65,7 @@ def visible_client_ids(provider: Provider) -> QuerySet:
     )
     return ClientGroupObjectPermission.objects.filter(
         group_id=group,
-        permission_id=Subquery(
-            Permission.objects.filter(codename=_CODENAME, content_type__app_label=_APP_LABEL)
-            .order_by()
-            .values("pk")[:1]
-        ),
+        permission_id=access_client_permission_id(),
     ).values("content_object_id")
 
 
@@ -311,8 +306,7 @@ def providers_who_may_see(
         ClientGroupObjectPermission.objects.filter(
             group__organization__id=OuterRef("organization_id"),
             content_object_id=entry.client_id,
-            permission__codename=_CODENAME,
-            permission__content_type__app_label=_APP_LABEL,
+            permission_id=access_client_permission_id(),
         )
     )
     covers = {

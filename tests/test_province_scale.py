@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import issue_token
 from core.models import Notification
+from records import selectors as records_selectors
 from records.models import (
     CareTeamMembership,
     Client,
@@ -87,6 +89,24 @@ def test_the_search_indexes_exist_on_postgresql(postgresql):
         "client_health_card_trigram",
     ):
         assert "gin_trgm_ops" in indexes[name]
+
+
+def test_the_gate_forgets_the_permission_id_when_permissions_are_written_anew(ana, dr_lee, api_as):
+    """The care-team permission's id is read once per process; a migrate or a
+    flush (which may write the permissions anew) makes the gate read it again.
+    A stale id would close the gate, never open it."""
+    path = f"{CLIENTS}{ana.pk}/"
+    api = api_as(dr_lee)
+    assert api.get(path).status_code == 200
+    real = records_selectors.access_client_permission_id()
+    records_selectors._permission_id[:] = [real + 10_000]  # as if written anew elsewhere
+    try:
+        assert api.get(path).status_code == 404
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        assert records_selectors.access_client_permission_id() == real
+        assert api.get(path).json()["id"] == str(ana.pk)
+    finally:
+        records_selectors._permission_id[:] = [real]
 
 
 def test_no_read_asks_for_per_user_object_permissions(ana, dr_lee, intake_kim, api_as):
