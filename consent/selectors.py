@@ -211,7 +211,9 @@ def categories_shared_with(
     def shared(organization: Organization) -> set[str]:
         """Permitted and not denied, from one read of both effects' rows."""
         rows = _covering(None, now, organization=organization.pk, sector=organization.sector)
-        rows = rows.filter(directive__client=client).exclude(directive__in=excluded)
+        rows = rows.filter(directive__client=client)
+        if excluded:
+            rows = rows.exclude(directive__in=excluded)
         covered: dict[str, set[str]] = {Effect.PERMIT: set(), Effect.DENY: set()}
         for effect, category in rows.values_list("directive__effect", "category"):
             covered[effect].add(category)
