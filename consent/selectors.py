@@ -267,7 +267,9 @@ def consented_entry_q(provider: Provider, now: datetime, client: Any = None) -> 
 
 def entry_visibility_q(provider: Provider, now: datetime | None = None, client: Any = None) -> Q:
     """Rules 2–4 as one filter on Entry, valid across clients (or, given
-    `client`, an id, only for that client's entries: see `consented_entry_q`).
+    `client`, an id, only for that client's entries: see `consented_entry_q`;
+    that shape reads the client's directives when it is built, so a read
+    builds it once and hands it to its page and counts — `visibility`).
 
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
