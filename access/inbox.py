@@ -3,18 +3,19 @@ and only while its client is visible to them (rule 1) or its kind says its
 readers may still see it (a referral's parties); its preview may show an
 entry's title only when the reader may see that entry now (rules 2–4).
 
-Decided at read time, in one query for a whole page, so a revocation changes
-what the inbox shows on the next read.
+Decided at read time, for a whole page at once (the page, and one query for
+the titles its events name, if any), so a revocation changes what the inbox
+shows on the next read.
 """
 
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from consent.selectors import entry_visibility_q, visible_client_ids
 from core.events import kind_named
-from core.models import Notification, OutboxEvent
+from core.models import Notification
 from core.permissions import is_provider
 from records.models import Entry
 
@@ -28,25 +29,16 @@ def _still_visible(user: Any) -> Q:
 
 
 def inbox(user: Any, unread: bool | None = None) -> QuerySet[Notification]:
-    """The user's notifications, newest first, each annotated with
-    `visible_entry_title`: the event's entry's title when the user may see that
-    entry now, else NULL."""
+    """The user's notifications, newest first. What a page may say of each
+    (the entry's title among it) is attached by `with_previews`."""
     if not is_provider(user):
         return Notification.objects.none()
-    # The event's entry read through a subquery of its own, not a join of the
-    # events table: a join would stay in the page's exact count too, over every
-    # unread notification (docs/performance.md, "Province scale").
-    event_entry = OutboxEvent.objects.filter(pk=OuterRef(OuterRef("event_id"))).values("entry_id")
-    visible_title = Entry.objects.filter(
-        pk=Subquery(event_entry[:1]), client_id__in=visible_client_ids(user)
-    ).filter(entry_visibility_q(user))
     notifications = (
         Notification.objects.filter(recipient_id=user.pk)
         .filter(_still_visible(user))
         # What a row shows: the client's name, the event's kind, subject and
         # detail (previews say no more, core.events.EventKind).
         .select_related("client", "event")
-        .annotate(visible_entry_title=Subquery(visible_title.values("title")[:1]))
         .order_by("-created_at", "-id")
     )
     if unread is True:
@@ -91,16 +83,38 @@ def preview(notification: Notification) -> str:
     return kind_named(notification.kind).preview(notification)
 
 
-def with_previews(notifications: list[Notification], links: bool = True) -> list[Notification]:
-    """Attach what a page of the inbox shows of each notification: its kind's
-    `label`, its `preview` and (unless `links` is False: the API has no use for
-    them, and a page of fifty URLs is fifty reversals) its `link`."""
+def with_previews(
+    user: Any, notifications: list[Notification], links: bool = True
+) -> list[Notification]:
+    """Attach what a page of the user's inbox shows of each notification: its
+    kind's `label`, its `preview` and (unless `links` is False: the API has no
+    use for them, and a page of fifty URLs is fifty reversals) its `link`."""
+    _attach_visible_titles(user, notifications)
     for notification in notifications:
         kind = kind_named(notification.kind)
         notification.label = kind.label
         notification.preview = kind.preview(notification)
         notification.link = _link(kind, notification) if links else None
     return notifications
+
+
+def _attach_visible_titles(user: Any, notifications: list[Notification]) -> None:
+    """`visible_entry_title` on each notification: its event's entry's title
+    when the user may see that entry now (rules 1–4, the consent engine), else
+    None. One query for the page, and none when no event on it names an entry
+    (a referral's events do not): the engine's filter across clients is the
+    costliest statement Django compiles for an inbox, and most pages need none
+    of it (docs/performance.md, "Province scale")."""
+    entry_ids = {n.event.entry_id for n in notifications if n.event.entry_id is not None}
+    titles: dict[Any, str] = {}
+    if entry_ids and is_provider(user):
+        titles = dict(
+            Entry.objects.filter(pk__in=entry_ids, client_id__in=visible_client_ids(user))
+            .filter(entry_visibility_q(user))
+            .values_list("pk", "title")
+        )
+    for notification in notifications:
+        notification.visible_entry_title = titles.get(notification.event.entry_id)
 
 
 def _link(kind, notification: Notification) -> str | None:

@@ -70,7 +70,9 @@ class InboxView(APIView):
         unread = choice_filter(request, "unread", ["true", "false"])
         notifications = inbox(request.user, unread=None if unread is None else unread == "true")
         paginator = self.pagination_class()
-        page = with_previews(paginator.paginate_queryset(notifications, request, self), links=False)
+        page = with_previews(
+            request.user, paginator.paginate_queryset(notifications, request, self), links=False
+        )
         # The inbox shows clients' names: audited like any list of clients.
         record_access(request.user, [n.client for n in page if n.client], Action.INBOX_LIST)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
@@ -82,6 +84,6 @@ class InboxReadView(APIView):
         notification = access_notification(request.user, notification_id)
         mark_notification_read(recipient=request.user, notification=notification)
         notification = with_previews(
-            [access_notification(request.user, notification.pk)], links=False
+            request.user, [access_notification(request.user, notification.pk)], links=False
         )[0]
         return Response(NotificationSerializer(notification).data)

@@ -21,7 +21,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "unread")
     notifications = inbox(provider, unread=True if show == "unread" else None)
     page = Paginator(notifications, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = with_previews(list(page.object_list))
+    rows = with_previews(provider, list(page.object_list))
     record_access(provider, [n.client for n in rows if n.client], Action.INBOX_LIST)
     return render(
         request,
@@ -41,6 +41,8 @@ def notification_read(request: HttpRequest, notification_id: str) -> HttpRespons
     notification = access_notification(request.user, notification_id)
     mark_notification_read(recipient=request.user, notification=notification)
     if request.htmx:
-        notification = with_previews([access_notification(request.user, notification.pk)])[0]
+        notification = with_previews(
+            request.user, [access_notification(request.user, notification.pk)]
+        )[0]
         return render(request, "inbox/_notification.html", {"notification": notification})
     return redirect("dashboard" if request.POST.get("back") == "dashboard" else "inbox")

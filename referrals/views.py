@@ -87,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     provider = request.user
     context: dict = {"nav": "dashboard"}
     if is_provider(provider):
-        unread = with_previews(list(inbox(provider, unread=True)[:DASHBOARD_INBOX_SIZE]))
+        unread = with_previews(provider, list(inbox(provider, unread=True)[:DASHBOARD_INBOX_SIZE]))
         clients = list(caseload(provider)[: DASHBOARD_LIST_SIZE + 1])
         show_queue = triages_referrals(provider)
         queue: list[Referral] = []

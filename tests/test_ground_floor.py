@@ -126,7 +126,7 @@ def test_a_new_kind_is_one_registration_and_one_function(ana, dr_lee, intake_kim
             greet(ana, dr_lee)
         notification = Notification.objects.get(kind="test_greeting")
         assert notification.recipient == intake_kim
-        shown = with_previews(list(inbox(intake_kim).filter(kind="test_greeting")))
+        shown = with_previews(intake_kim, list(inbox(intake_kim).filter(kind="test_greeting")))
         assert [(n.label, n.preview) for n in shown] == [
             ("A greeting", "Hello from Dr. Daniel Lee.")
         ]

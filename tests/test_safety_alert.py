@@ -100,13 +100,13 @@ def test_previews_show_the_alert_only_to_those_who_may_see_it(team, intake_kim, 
         assessment = services.record_assessment(
             provider=team["author"], client=team["client"], instrument="phq9", answers=POSITIVE
         )
-    [kim_item] = with_previews(list(inbox(intake_kim)))
+    [kim_item] = with_previews(intake_kim, list(inbox(intake_kim)))
     assert kim_item.kind == "safety_alert"
     assert kim_item.preview == (
         "Safety alert: PHQ-9 item 9 answered above 0 — PHQ-9: score 9 of 27, mild."
     )
     assert kim_item.link.endswith("#safety-alert")
-    [jo_item] = with_previews(list(inbox(emp_jo)))
+    [jo_item] = with_previews(emp_jo, list(inbox(emp_jo)))
     assert jo_item.kind == "entry_added"
     assert jo_item.preview == "New entry — content withheld."
     # The API's inbox says the same (and names the entry only by its id).
@@ -194,7 +194,7 @@ def test_the_partition_is_decided_when_recorded(team, intake_kim, routed):
     received = kinds_by_recipient()
     assert received["intake_kim"] == Counter({"safety_alert": 1})
     assert "late_joiner" not in received
-    [kim_item] = with_previews(list(inbox(intake_kim).filter(kind="safety_alert")))
+    [kim_item] = with_previews(intake_kim, list(inbox(intake_kim).filter(kind="safety_alert")))
     assert kim_item.preview == "Safety alert — content withheld."
 
 
