@@ -168,6 +168,20 @@ class CareTeamAddSerializer(serializers.Serializer):
         return provider
 
 
+# What a page of entries reads of each entry's related rows: what
+# EntrySerializer shows of them (a provider row is seventeen columns, the
+# password hash among them; Django also spends time on every selected column).
+ENTRY_PAGE_COLUMNS = (
+    *(field.name for field in Entry._meta.concrete_fields),
+    "author__full_name",
+    "author__username",
+    "organization__name",
+    "organization__sector",
+    "retracted_by__full_name",
+    "retracted_by__username",
+)
+
+
 class EntrySerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(choices=Category.choices)
     kind = serializers.ChoiceField(choices=EntryKind.choices)
@@ -466,6 +480,7 @@ class EntryListView(EntryReadingView):
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)
         entries, visible, withheld = entries_and_counts(request.user, self.client)
+        entries = entries.only(*ENTRY_PAGE_COLUMNS)
         if categories is not None:
             entries = entries.filter(category__in=categories)
             visible = None  # the page counts its own filter
