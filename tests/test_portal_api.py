@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 from capacity.selectors import _one_decimal
 from core.audit import Action, Channel
 from core.models import AccessEvent
-from portal import services as portal_services
 from portal.models import ExperienceAnswer, PortalInvite
 from records import services as record_services
 from records.models import Provider, Service
@@ -21,8 +20,8 @@ from referrals import services as referral_services
 from referrals.models import Referral
 from tests.capacity_data import Row, referral
 from tests.factories import ProviderFactory
+from tests.portal_support import PASSWORD, open_portal_account
 
-PASSWORD = "a long walk by the lake"
 DAY = timedelta(days=1)
 NEW_ACCOUNT = {"username": "ana", "password": PASSWORD}
 
@@ -35,10 +34,7 @@ def invite_code(api_as, provider, client) -> str:
 
 @pytest.fixture
 def ana_account(ana, dr_lee):
-    _, code = portal_services.issue_portal_invite(provider=dr_lee, client=ana)
-    return portal_services.activate_portal_account(
-        code=code, birth_date=ana.birth_date, username="ana", password=PASSWORD, address="x"
-    )
+    return open_portal_account(ana, dr_lee)
 
 
 @pytest.fixture
@@ -564,10 +560,7 @@ def test_experience_rounding():
 def test_client_detail_says_whether_there_is_a_portal_account(ana, dr_lee, api_as):
     url = f"/api/v1/clients/{ana.pk}/"
     assert api_as(dr_lee).get(url).json()["portal_account"] is False
-    _, code = portal_services.issue_portal_invite(provider=dr_lee, client=ana)
-    portal_services.activate_portal_account(
-        code=code, birth_date=ana.birth_date, username="ana", password=PASSWORD, address="x"
-    )
+    open_portal_account(ana, dr_lee)
     assert api_as(dr_lee).get(url).json()["portal_account"] is True
 
 

@@ -35,18 +35,15 @@ from tests.celery_worker import (  # noqa: F401 - fixtures
 )
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
 from tests.mail_support import point_mail_at_nothing
+from tests.portal_support import open_portal_account
 
-PASSWORD = "a long walk by the lake"
 APPOINTMENT = datetime.datetime(2027, 3, 9, 15, 30, tzinfo=datetime.UTC)  # 10:30 in Toronto
 
 
 def open_account(client, provider, email="ana@example.org"):
     client.email = email
     client.save(update_fields=["email"])
-    _, code = portal_services.issue_portal_invite(provider=provider, client=client)
-    return portal_services.activate_portal_account(
-        code=code, birth_date=client.birth_date, username="ana", password=PASSWORD, address="x"
-    )
+    return open_portal_account(client, provider)
 
 
 def client_emails():

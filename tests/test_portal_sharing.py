@@ -12,17 +12,14 @@ from core.errors import InvalidInput
 from portal import services as portal_services
 from portal.selectors import care_team_organizations, sharing_after
 from records import services as record_services
+from tests.portal_support import PASSWORD, open_portal_account
 
-PASSWORD = "a long walk by the lake"
 KINDS = ["general_health", "housing", "mental_health"]
 
 
 @pytest.fixture
 def account(ana, dr_lee):
-    _, code = portal_services.issue_portal_invite(provider=dr_lee, client=ana)
-    return portal_services.activate_portal_account(
-        code=code, birth_date=ana.birth_date, username="ana", password=PASSWORD, address="x"
-    )
+    return open_portal_account(ana, dr_lee)
 
 
 @pytest.fixture

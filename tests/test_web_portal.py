@@ -25,10 +25,9 @@ from records import services as record_services
 from records.models import Provider
 from referrals import services as referral_services
 from tests.factories import ClientFactory, EntryFactory
+from tests.portal_support import PASSWORD, open_portal_account
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "a long walk by the lake"
 
 
 def text_of(response) -> str:
@@ -38,15 +37,8 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def open_account(client, provider, username="ana_s") -> Provider:
-    _, code = portal_services.issue_portal_invite(provider=provider, client=client)
-    return portal_services.activate_portal_account(
-        code=code,
-        birth_date=client.birth_date,
-        username=username,
-        password=PASSWORD,
-        address="198.51.100.4",
-    )
+def open_account(client, provider) -> Provider:
+    return open_portal_account(client, provider, username="ana_s")
 
 
 @pytest.fixture
