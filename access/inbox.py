@@ -78,11 +78,6 @@ def _unread(user: Any) -> QuerySet[Notification]:
     )
 
 
-def preview(notification: Notification) -> str:
-    """What the inbox may say about a notification (its kind decides)."""
-    return kind_named(notification.kind).preview(notification)
-
-
 def with_previews(
     user: Any, notifications: list[Notification], links: bool = True
 ) -> list[Notification]:
