@@ -176,7 +176,9 @@ def record_access(actor: Any, clients: Sequence[Any] | Any, action: Action) -> N
         [
             AccessEvent(
                 client_id=client_id,
-                actor=actor,
+                # Ids, not the related objects: setting an object is checked
+                # and cached per row, fifty times for the same account.
+                actor_id=actor.pk,
                 organization_id=None if by_client else actor.organization_id,
                 by_client=by_client,
                 action=action.value,

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm, get_groups_with_perms
 
-from consent.selectors import visible_clients
+from consent.selectors import clients_under_emergency, visible_clients
 from consent.services import grant_emergency_access, record_consent
 from core.models import AccessEvent
 from records.models import ACCESS_CLIENT_PERMISSION, CareTeamMembership
@@ -183,6 +183,30 @@ def test_events_under_emergency_access_are_marked(ana, emp_jo, api_as):
     events = AccessEvent.objects.order_by("-at")[: AccessEvent.objects.count() - before]
     assert len(events) == 2
     assert all(e.emergency for e in events)
+
+
+def test_a_list_marks_only_the_clients_it_reads_under_emergency_access(ana, emp_jo, api_as):
+    """The audit reads the holder's emergency accesses from their side and
+    matches them to the page: a grant on one client marks that client's row
+    alone, never the rest of the page."""
+    add_clients(emp_jo, 2)
+    grant_emergency_access(provider=emp_jo, client=ana, reason=REASON)
+    before = set(AccessEvent.objects.values_list("pk", flat=True))
+    listed = {c["id"] for c in api_as(emp_jo).get("/api/v1/clients/").json()["results"]}
+    assert str(ana.pk) in listed and len(listed) == 3
+    marked = dict(AccessEvent.objects.exclude(pk__in=before).values_list("client_id", "emergency"))
+    assert {str(client_id): flag for client_id, flag in marked.items()} == {
+        client_id: client_id == str(ana.pk) for client_id in listed
+    }
+
+
+def test_the_audits_emergency_lookup_answers_for_the_clients_asked_about_only(ana, emp_jo):
+    """Lists whose rows are not read through the gate (referrals, the inbox)
+    ask this lookup: the holder's grants, matched to the page's clients."""
+    others = ClientFactory.create_batch(2)
+    grant_emergency_access(provider=emp_jo, client=ana, reason=REASON)
+    assert clients_under_emergency(emp_jo, [ana.pk, *(c.pk for c in others)]) == {ana.pk}
+    assert clients_under_emergency(emp_jo, [c.pk for c in others]) == set()
 
 
 def test_denied_and_invalid_requests_record_nothing(ana, dr_lee, outsider, api_as):
