@@ -6,12 +6,10 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from access.inbox import inbox
 from consent.models import ConsentDirective, EmergencyAccess
-from consent.selectors import emergency_access_q, visible_clients, visible_entry_versions
-from core.audit import UNDER_EMERGENCY
+from consent.selectors import visible_clients, visible_entry_versions, with_emergency_read
 from core.ids import parse_int_id, parse_uuid
 from core.models import Notification
 from core.permissions import is_system_admin
@@ -50,10 +48,7 @@ def access_client(user: Any, client_id: Any) -> Client:
     Rule 4 is read in the same query (whether the caller holds an emergency
     access to the client now), for the audit row every read of the client
     writes: one round trip fewer on every client-scoped read."""
-    clients = visible_clients(user).annotate(
-        **{UNDER_EMERGENCY: emergency_access_q(user, timezone.now(), client_ref="pk")}
-    )
-    return _one_of(clients, client_id, NO_CLIENT)
+    return _one_of(with_emergency_read(visible_clients(user), user), client_id, NO_CLIENT)
 
 
 def access_client_for_audit(user: Any, client_id: Any) -> Client:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from consent.models import (
@@ -22,7 +22,7 @@ from consent.models import (
     EmergencyAccess,
     EmergencyAccessReview,
 )
-from core.audit import UNDER_EMERGENCY
+from core.audit import EMERGENCY_READER, UNDER_EMERGENCY, emergency_as_read
 from core.models import AccessEvent
 from core.permissions import entry_readers_q, is_provider, may_read_entries
 from core.vocabulary import Category
@@ -101,9 +101,7 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client]:
     birth date (YYYY-MM-DD) or health card number (with or without dashes and
     spaces): "Silva 1992-03-14" finds Ana Silva born that day."""
     # Rule 4 read with each row, for the audit row the list writes (core.audit).
-    clients = visible_clients(provider).annotate(
-        **{UNDER_EMERGENCY: emergency_access_q(provider, timezone.now(), client_ref="pk")}
-    )
+    clients = with_emergency_read(visible_clients(provider), provider)
     for term in text.split():
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)
@@ -144,6 +142,18 @@ def _emergency_held(now: datetime, *, client: Any, provider: Any) -> Exists:
 def emergency_access_q(provider: Provider, now: datetime, client_ref: str = "client_id") -> Exists:
     """Rule 4: the provider (only them) holds an unexpired emergency access."""
     return _emergency_held(now, client=OuterRef(client_ref), provider=provider.pk)
+
+
+def with_emergency_read(clients: QuerySet[Client], provider: Provider) -> QuerySet[Client]:
+    """Rule 4 read with each client, for this provider, and marked as theirs
+    (`core.audit.emergency_as_read`): the audit row each read writes and the
+    engine's decision on the client's entries both use it."""
+    return clients.annotate(
+        **{
+            UNDER_EMERGENCY: emergency_access_q(provider, timezone.now(), client_ref="pk"),
+            EMERGENCY_READER: Value(provider.pk),
+        }
+    )
 
 
 def _covering(
@@ -267,9 +277,16 @@ def consented_entry_q(provider: Provider, now: datetime, client: Any = None) -> 
 
 def entry_visibility_q(provider: Provider, now: datetime | None = None, client: Any = None) -> Q:
     """Rules 2–4 as one filter on Entry, valid across clients (or, given
-    `client`, an id, only for that client's entries: see `consented_entry_q`;
-    that shape reads the client's directives when it is built, so a read
-    builds it once and hands it to its page and counts — `visibility`).
+    `client`, only for that client's entries: see `consented_entry_q`; that
+    shape reads the client's directives when it is built, so a read builds it
+    once and hands it to its page and counts — `visibility`).
+
+    `client` is an id, or the client as the gate returned it
+    (`access.lookups.access_client`), which read rule 4 with it: whether the
+    provider holds an emergency access to the client now
+    (`core.audit.emergency_as_read`, bound to the account it was read for).
+    That answer then stands in for the emergency subquery the page and the
+    counts would each carry.
 
     It does not check rule 1 (client visibility); callers either start from a
     client already resolved through `visible_clients`, or use
@@ -283,12 +300,16 @@ def entry_visibility_q(provider: Provider, now: datetime | None = None, client: 
     now = now or timezone.now()
     if not may_read_entries(provider):
         return Q(pk__in=[])
-    emergency = (
-        emergency_access_q(provider, now)
-        if client is None
-        else _emergency_held(now, client=client, provider=provider.pk)
-    )
-    return consented_entry_q(provider, now, client) | Q(emergency)
+    if client is None:
+        return consented_entry_q(provider, now) | Q(emergency_access_q(provider, now))
+    client_id = getattr(client, "pk", client)
+    held = emergency_as_read(client, provider)
+    if held:
+        return Q(client_id=client_id)  # rule 4: every entry of this client
+    consented = consented_entry_q(provider, now, client_id)
+    if held is None:  # not read with the client: ask here
+        return consented | Q(_emergency_held(now, client=client_id, provider=provider.pk))
+    return consented
 
 
 def providers_who_may_see(
@@ -341,7 +362,7 @@ def visible_entry_versions(
     `visibility`: `entry_visibility_q` for this provider and client, when the
     caller has decided it already (`entries_and_counts`)."""
     if visibility is None:
-        visibility = entry_visibility_q(provider, client=client.pk)
+        visibility = entry_visibility_q(provider, client=client)
     return (
         Entry.objects.filter(client=client)
         .filter(visibility)
@@ -361,7 +382,7 @@ def visible_entries(
 def entries_and_counts(provider: Provider, client: Client) -> tuple[QuerySet[Entry], int, int]:
     """A timeline: `visible_entries` with `entry_counts` (visible, withheld),
     rules 2–4 decided once for the page and its counts."""
-    visibility = entry_visibility_q(provider, client=client.pk)
+    visibility = entry_visibility_q(provider, client=client)
     visible, withheld = entry_counts(provider, client, visibility=visibility)
     return visible_entries(provider, client, visibility), visible, withheld
 
@@ -422,9 +443,7 @@ def entry_counts(
     — and how many rule 3 hides (`withheld_count`), in one query. A list with
     no filter of its own has its page's exact count from here. `visibility`:
     as for `visible_entry_versions`."""
-    visible = (
-        visibility if visibility is not None else entry_visibility_q(provider, client=client.pk)
-    )
+    visible = visibility if visibility is not None else entry_visibility_q(provider, client=client)
     entries = Entry.objects.filter(client=client, superseded_at__isnull=True)
     if among is not None:
         entries = entries.filter(among)

@@ -154,7 +154,7 @@ def grant_emergency_access(*, provider: Provider, client: Client, reason: str) -
         expires_at=now + timedelta(hours=settings.CARELINK_EMERGENCY_ACCESS_HOURS),
     )
     # The gate read the caller's emergency access with the client, before this
-    # grant existed: the audit asks again (core.audit.UNDER_EMERGENCY).
+    # grant existed: the audit and the engine ask again (core.audit.emergency_as_read).
     vars(client).pop(UNDER_EMERGENCY, None)
     record_access(provider, client, Action.EMERGENCY_ACCESS_GRANT)
     events.emergency_access_granted(grant, actor=provider)

@@ -139,18 +139,27 @@ def register_emergency_lookup(lookup: EmergencyLookup) -> None:
 
 
 # The gate may read rule 4 with the client it resolves (`access.lookups`
-# annotates this): the audit then needs no query of its own to flag the row.
+# annotates both): whether the reader holds an emergency access to the client
+# now, and who that reader is. The audit then needs no query of its own to
+# flag the row, nor the consent engine a subquery to decide rule 4.
 UNDER_EMERGENCY = "read_under_emergency"
+EMERGENCY_READER = "emergency_read_for"
+
+
+def emergency_as_read(client: Any, reader: Any) -> bool | None:
+    """Rule 4 as the gate read it with `client`, for `reader` alone: None when
+    it was not read with the client, or was read for another account — never
+    one account's emergency access standing in for another's."""
+    if getattr(client, EMERGENCY_READER, None) != getattr(reader, "pk", None):
+        return None
+    return getattr(client, UNDER_EMERGENCY, None)
 
 
 def _under_emergency(actor: Any, clients: Sequence[Any], ids: list) -> set:
     """Which clients the actor reads under emergency access: as the gate read
     it with the client, else by the registered lookup (one query)."""
-    known = {
-        client.pk: getattr(client, UNDER_EMERGENCY)
-        for client in clients
-        if client is not None and hasattr(client, UNDER_EMERGENCY)
-    }
+    read = {client.pk: emergency_as_read(client, actor) for client in clients if client is not None}
+    known = {client_id: held for client_id, held in read.items() if held is not None}
     unknown = [client_id for client_id in ids if client_id not in known]
     emergency = {client_id for client_id, held in known.items() if held}
     return emergency | (_emergency_lookup(actor, unknown) if unknown else set())

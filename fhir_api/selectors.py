@@ -50,7 +50,7 @@ def patient_record(provider: Provider, client: Client) -> PatientRecord:
     DocumentReference. Redacted: whenever the client has an entry the caller
     does not receive — always, for the roles that read no entries."""
     # Rules 2–4 decided once, for the assessments, the documents and the label.
-    visibility = entry_visibility_q(provider, client=client.pk)
+    visibility = entry_visibility_q(provider, client=client)
     assessments = list(visible_assessments(provider, client, visibility=visibility))
     assessment_entries = {assessment.entry_id for assessment in assessments}
     documents = [

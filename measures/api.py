@@ -222,7 +222,7 @@ class AssessmentListView(ClientScopedView):
         require_entry_reader(request.user)
         instrument = instrument_filter(request, required=False)
         # Rules 2–4 decided once, for the page and its withheld count.
-        visibility = entry_visibility_q(request.user, client=self.client.pk)
+        visibility = entry_visibility_q(request.user, client=self.client)
         assessments = visible_assessments(
             request.user, self.client, instrument.code if instrument else None, visibility
         )

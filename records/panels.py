@@ -41,7 +41,7 @@ def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> di
     filter_form = TimelineFilterForm(request.GET)
     category = filter_form.cleaned_data["category"] if filter_form.is_valid() else ""
     # Rules 2–4 decided once for the page, its counts and its earlier versions.
-    visibility = entry_visibility_q(provider, client=client.pk)
+    visibility = entry_visibility_q(provider, client=client)
     entries = visible_entries(provider, client, visibility)
     if category:
         entries = entries.filter(category=category)

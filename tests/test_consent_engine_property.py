@@ -24,6 +24,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from access.lookups import access_client
 from consent.models import EmergencyAccess
 from consent.selectors import (
     entries_and_counts,
@@ -36,7 +37,7 @@ from consent.selectors import (
 )
 from consent.services import grant_emergency_access, record_consent, revoke_consent
 from records import services as record_services
-from records.models import Provider
+from records.models import Client, Provider
 
 # Few sectors and categories, so that directives, grantees and entries collide often
 # (a permit and a deny covering the same entry, a sector grant over an org grant).
@@ -353,6 +354,8 @@ def test_engine_matches_the_reference(world: World):
             providers, client, entries, versions = build(world, now)
             # Who may see each entry, by the reference: filled in provider by provider.
             viewers: dict[object, set[int]] = {entry.pk: set() for entry in entries}
+            gated: dict[int, Client] = {}
+            expected_by_provider: dict[Provider, set] = {}
             for org_index, org_providers in enumerate(providers):
                 for provider_index, provider in enumerate(org_providers):
                     client_visible = visible_clients(provider).filter(pk=client.pk).exists()
@@ -386,8 +389,24 @@ def test_engine_matches_the_reference(world: World):
                     page, visible, withheld = entries_and_counts(provider, client)
                     assert set(page.values_list("pk", flat=True)) == expected
                     assert (visible, withheld) == (len(expected), len(entries) - len(expected))
+                    # The same read of the client as the gate hands it over, rule
+                    # 4 read with it: the engine decides from that, for its reader.
+                    gated[provider.pk] = access_client(provider, client.pk)
+                    page, visible, withheld = entries_and_counts(provider, gated[provider.pk])
+                    assert set(page.values_list("pk", flat=True)) == expected
+                    assert (visible, withheld) == (len(expected), len(entries) - len(expected))
+                    expected_by_provider[provider] = expected
                     for entry_pk in expected:
                         viewers[entry_pk].add(provider.pk)
+            # One account's rule 4, read with the client, never decides for
+            # another: each reader, handed the client as the gate read it for
+            # every other reader (an emergency holder's among them), still sees
+            # exactly their own entries.
+            for provider, expected in expected_by_provider.items():
+                for reader_pk, other in gated.items():
+                    page, visible, _ = entries_and_counts(provider, other)
+                    assert set(page.values_list("pk", flat=True)) == expected, reader_pk
+                    assert visible == len(expected)
             # The engine from the entry's side, over every account at once (rule 1
             # included: providers off the care team are among the candidates).
             everyone = Provider.objects.all()
