@@ -208,10 +208,15 @@ class ReferralListView(APIView):
         referrals = selectors.visible_referrals(request.user, direction)
         if state:
             referrals = referrals.filter(status=state)
+        # Counted side by side (selectors.referral_count), unless a service
+        # narrows the list: then the page counts its own filter.
+        count = None
         if "service" in request.query_params:
             referrals = referrals.filter(service=_service_filter(request))
+        else:
+            count = selectors.referral_count(request.user, direction, state)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(referrals, request, self)
+        page = paginator.paginate_queryset(referrals, request, self, count=count)
         record_access(request.user, [r.client for r in page], Action.REFERRAL_LIST)
         return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -227,6 +227,49 @@ def test_the_referral_list_reads_redirects_with_the_page(
     declined = [r for r in page["results"] if r["status"] == "declined"]
     assert len(declined) == 3 and page["count"] == 5
     assert sum(1 for r in declined if r["redirected_to"] is None) == 2
+
+
+def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
+    """The list's count is counted side by side (referring, receiving: the
+    database keeps them disjoint); for every direction and status it is the
+    number of rows the list pages through, and the number a plain OR of both
+    sides counts."""
+    mh_centre, practice = intake_kim.organization, dr_lee.organization
+
+    def refer(provider, to, n):
+        return referral_services.refer_client(
+            provider=provider, client=ana, to_organization=to, reason=f"R{n}", urgency="routine"
+        )
+
+    declined = refer(dr_lee, mh_centre, 1)
+    referral_services.decline_referral(provider=intake_kim, referral=declined, reason="Full")
+    refer(dr_lee, mh_centre, 2)
+    refer(intake_kim, practice, 3)
+    refer(emp_jo, mh_centre, 4)
+    for who in (dr_lee, intake_kim, emp_jo):
+        api = api_as(who)
+        organization = who.organization
+        for direction in (None, "incoming", "outgoing"):
+            for state in (None, "sent", "declined"):
+                params = {"page_size": 100, "direction": direction, "status": state}
+                page = api.get("/api/v1/referrals/", {k: v for k, v in params.items() if v})
+                assert page.status_code == 200
+                plain = Referral.objects.filter(
+                    {
+                        None: Q(from_organization=organization) | Q(to_organization=organization),
+                        "incoming": Q(to_organization=organization),
+                        "outgoing": Q(from_organization=organization),
+                    }[direction]
+                )
+                if state:
+                    plain = plain.filter(status=state)
+                body = page.json()
+                assert body["count"] == len(body["results"]) == plain.count(), (
+                    who.username,
+                    direction,
+                    state,
+                )
+    assert api_as(intake_kim).get("/api/v1/referrals/").json()["count"] == 4
 
 
 def test_a_timeline_read_by_token_costs_the_token_and_the_list(
