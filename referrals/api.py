@@ -32,6 +32,24 @@ class ServiceRef(serializers.Serializer):
     name = Text()
 
 
+# What a row of the referral list reads: the referral and, of each joined row,
+# what the serializer below shows — not the client's health card and contacts,
+# nor every column of two organizations, a service, a provider and a directive
+# (about a third of the page's time: docs/performance.md, "Province scale").
+REFERRAL_ROW_COLUMNS = (
+    *(field.name for field in Referral._meta.concrete_fields),
+    "client__given_name",
+    "client__family_name",
+    "client__birth_date",
+    "from_organization__name",
+    "to_organization__name",
+    "service__name",
+    "referred_by__full_name",
+    "referred_by__username",
+    "consent_directive__id",
+)
+
+
 class ReferralSerializer(serializers.ModelSerializer):
     client = serializers.SerializerMethodField()
     service = ServiceRef(allow_null=True)
@@ -205,7 +223,7 @@ class ReferralListView(APIView):
     def get(self, request: Request) -> Response:
         direction = choice_filter(request, "direction", ["incoming", "outgoing"])
         state = choice_filter(request, "status", ReferralStatus.values)
-        referrals = selectors.visible_referrals(request.user, direction)
+        referrals = selectors.visible_referrals(request.user, direction).only(*REFERRAL_ROW_COLUMNS)
         if state:
             referrals = referrals.filter(status=state)
         # Counted side by side (selectors.referral_count), unless a service

@@ -22,6 +22,7 @@ from records.models import (
     Client,
     ClientGroupObjectPermission,
     Organization,
+    Service,
 )
 from records.services import add_entry
 from referrals import services as referral_services
@@ -227,6 +228,61 @@ def test_the_referral_list_reads_redirects_with_the_page(
     declined = [r for r in page["results"] if r["status"] == "declined"]
     assert len(declined) == 3 and page["count"] == 5
     assert sum(1 for r in declined if r["redirected_to"] is None) == 2
+
+
+def test_a_referral_row_reads_what_it_shows_with_the_page(
+    ana, dr_lee, intake_kim, intake_hal, api_as
+):
+    """The list reads only the columns its rows show (`REFERRAL_ROW_COLUMNS`):
+    a page of referrals with a service, shared categories, a decline and a
+    redirect costs the queries of a page of one referral (the shared
+    categories are one query for the page), and every field still shows what
+    the referral holds."""
+    api = api_as(dr_lee)
+    referral_services.refer_client(
+        provider=dr_lee,
+        client=ana,
+        to_organization=intake_kim.organization,
+        reason="Plain",
+        urgency="routine",
+        share_categories=["housing"],
+    )
+    api.get("/api/v1/referrals/")  # warm
+    with CaptureQueriesContext(connection) as baseline:
+        assert api.get("/api/v1/referrals/").status_code == 200
+    service = Service.objects.create(organization=intake_kim.organization, name="Counselling")
+    full = referral_services.refer_client(
+        provider=dr_lee,
+        client=ana,
+        service=service,
+        reason="Low mood",
+        urgency="urgent",
+        share_categories=["mental_health", "housing"],
+    )
+    referral_services.decline_referral(provider=intake_kim, referral=full, reason="Full")
+    onward = referral_services.redirect_referral(
+        provider=dr_lee, referral=full, to_organization=intake_hal.organization
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = api.get("/api/v1/referrals/").json()
+    assert len(queries) == len(baseline), [q["sql"][:300] for q in queries.captured_queries]
+    row = next(r for r in page["results"] if r["id"] == str(full.pk))
+    assert row["client"] == {
+        "id": str(ana.pk),
+        "given_name": "Ana",
+        "family_name": "Silva",
+        "birth_date": ana.birth_date.isoformat(),
+    }
+    assert row["service"] == {"id": str(service.pk), "name": "Counselling"}
+    assert row["referred_by"] == {"id": dr_lee.pk, "full_name": "Dr. Daniel Lee"}
+    assert row["from_organization_name"] == dr_lee.organization.name
+    assert row["to_organization_name"] == intake_kim.organization.name
+    assert sorted(row["shared_categories"]) == ["housing", "mental_health"]
+    assert (row["status"], row["decline_reason"], row["urgency"]) == ("declined", "Full", "urgent")
+    assert row["redirected_to"] == str(onward.pk)
+    assert next(r for r in page["results"] if r["id"] == str(onward.pk))["redirected_from"] == (
+        str(full.pk)
+    )
 
 
 def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
