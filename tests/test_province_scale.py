@@ -92,6 +92,20 @@ def test_the_search_indexes_exist_on_postgresql(postgresql):
         assert "gin_trgm_ops" in indexes[name]
 
 
+def test_a_timelines_own_organization_entries_have_their_index_on_postgresql(postgresql):
+    """Rule 2 within one client (records migration 0010): the client and the
+    organization together, and no index on the client alone beside the three
+    that lead with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'records_entry'"
+        )
+        indexes = dict(cursor.fetchall())
+    assert indexes["entry_client_organization"].endswith("(client_id, organization_id)")
+    leading_with_client = [d for d in indexes.values() if "USING btree (client_id" in d]
+    assert len(leading_with_client) == 3 and all("," in d for d in leading_with_client)
+
+
 def test_the_gate_forgets_the_permission_id_when_permissions_are_written_anew(ana, dr_lee, api_as):
     """The care-team permission's id is read once per process; a migrate or a
     flush (which may write the permissions anew) makes the gate read it again.
