@@ -221,7 +221,10 @@ def floor_inbox(cursor, who: dict) -> None:
 
 def floor_dashboard(cursor, who: dict) -> None:
     """The dashboard's reads: ten unread, the unread count, the caseload head,
-    the intake queue head."""
+    the intake queue head. The queue's urgency rank is written as the intake
+    queue's index writes it (`referral_intake_queue`): as a `CASE urgency
+    WHEN …` PostgreSQL does not match it to the index, and sorted every
+    waiting referral of the organization instead (8–24 ms against about 1)."""
     floor_inbox(cursor, who)
     cursor.execute(
         f"""SELECT c.id, c.given_name, c.family_name FROM records_client c
@@ -237,7 +240,8 @@ def floor_dashboard(cursor, who: dict) -> None:
            JOIN records_client c ON c.id = r.client_id
            JOIN records_organization f ON f.id = r.from_organization_id
            WHERE r.to_organization_id = %(org)s AND r.status = 'sent'
-           ORDER BY CASE r.urgency WHEN 'emergent' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
+           ORDER BY CASE WHEN r.urgency = 'emergent' THEN 0 WHEN r.urgency = 'urgent' THEN 1
+                         ELSE 2 END,
                     r.created_at, r.id LIMIT 51""",
         who,
     )
