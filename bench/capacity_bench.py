@@ -24,14 +24,11 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from datetime import date
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carelink.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "carelink-benchmark-only")
+# The project on the path, the percentile and the timing (this folder).
+from common import nearest_rank, samples
+
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 
 ORGANIZATIONS, SERVICES_EACH, REFERRALS = 100, 2, 500_000
@@ -119,21 +116,6 @@ JOIN (
 """
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def timed(fn, runs: int) -> list[float]:
-    fn()  # warm
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
@@ -205,7 +187,7 @@ def main() -> None:
     def get(path: str):
         def run():
             response = api.get(path)
-            assert response.status_code == 200, response.content
+            assert response.status_code == 200, (response.status_code, response.content)
             return response
 
         return run
@@ -227,8 +209,8 @@ def main() -> None:
     )
     print(f"{'':38} {'p50 ms':>8} {'p95 ms':>8}")
     for name, fn in cases:
-        samples = timed(fn, args.runs)
-        print(f"{name:38} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f}")
+        times = samples(fn, args.runs, warm=1)
+        print(f"{name:38} {statistics.median(times):8.1f} {nearest_rank(times, 0.95):8.1f}")
 
 
 if __name__ == "__main__":

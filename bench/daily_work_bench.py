@@ -20,32 +20,9 @@ Each figure: p50 / p95 over `--runs` runs, in milliseconds, after 10 warm-up run
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carelink.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "carelink-benchmark-only")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
-def timed(function, runs: int) -> tuple[float, float]:
-    for _ in range(10):
-        function()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), percentile(samples, 0.95)
+# The project on the path, the timing, the emptied database, the world (this folder).
+from common import clinician_per_sector, emptied_postgresql, timed
 
 
 def main() -> None:
@@ -58,14 +35,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is emptied).")
-    call_command("flush", "--noinput", verbosity=0)
-    call_command("migrate", "--noinput", verbosity=0)
+    emptied_postgresql()
 
     from datetime import timedelta
 
@@ -83,21 +56,7 @@ def main() -> None:
     from records import services
     from records.models import Entry
 
-    sectors = ["primary_care", "mental_health", "housing", "employment"]
-    orgs = [
-        services.create_organization(name=f"Bench org {i}", sector=sector)
-        for i, sector in enumerate(sectors)
-    ]
-    people = [
-        services.create_provider(
-            username=f"bench{i}",
-            password=None,
-            full_name=f"Bench {i}",
-            organization=org,
-            role="clinician",
-        )
-        for i, org in enumerate(orgs)
-    ]
+    orgs, people = clinician_per_sector(["primary_care", "mental_health", "housing", "employment"])
     officer = services.create_provider(
         username="bench_officer",
         password=None,

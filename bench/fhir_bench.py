@@ -28,13 +28,9 @@ Each figure: p50 / p95 over `--runs` runs, in milliseconds, after 10 warm-up run
 
 import argparse
 import json
-import os
-import sys
 
-# The timing (p50 / p95 after warm-up) is the other benchmarks' (this folder).
-from daily_work_bench import timed
-
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+# The project on the path, the timing, the emptied database, the world (this folder).
+from common import clinician_per_sector, emptied_postgresql, timed
 
 PASSWORD = "bench-password-not-secret"
 
@@ -48,16 +44,12 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client as HttpClient
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host is allowed
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is emptied).")
-    call_command("flush", "--noinput", verbosity=0)
-    call_command("migrate", "--noinput", verbosity=0)
+    emptied_postgresql()
 
     from datetime import timedelta
 
@@ -72,21 +64,7 @@ def main() -> None:
     from records.models import Entry
     from referrals.services import refer_client
 
-    sectors = ["primary_care", "mental_health", "employment"]
-    orgs = [
-        services.create_organization(name=f"Bench org {i}", sector=sector)
-        for i, sector in enumerate(sectors)
-    ]
-    people = [
-        services.create_provider(
-            username=f"bench{i}",
-            password=PASSWORD,
-            full_name=f"Bench {i}",
-            organization=org,
-            role="clinician",
-        )
-        for i, org in enumerate(orgs)
-    ]
+    orgs, people = clinician_per_sector(["primary_care", "mental_health", "employment"], PASSWORD)
     client = services.register_client(
         provider=people[0],
         given_name="Bench",

@@ -29,12 +29,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import psycopg2
 
-ROOT = Path(__file__).resolve().parent.parent
+# The project's root, and the percentile (this folder).
+from common import ROOT, nearest_rank
+
 PASSWORD = "carelink-province"
 
 
@@ -54,11 +55,6 @@ def load_average() -> str:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "missed"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p * len(ordered) + 0.5) - 1))]
 
 
 class Server:
@@ -486,13 +482,13 @@ def main() -> None:
         for read in reads:
             times, floors = app[read.name], floor[read.name]
             a50, f50 = statistics.median(times), statistics.median(floors)
-            a95 = percentile(times, 0.95)
+            a95 = nearest_rank(times, 0.95)
             # The targets, each on its own: 2x the floor at p50, 100 ms at p95,
             # and for the short reads (a few ms of SQL) within 10 ms of the
             # floor at p50 ("-" where a read is not held to it).
             print(
                 f"{read.name:<34} {a50:8.1f} {a95:7.1f} {min(times):6.1f} "
-                f"{f50:10.1f} {percentile(floors, 0.95):7.1f} {min(floors):6.1f} "
+                f"{f50:10.1f} {nearest_rank(floors, 0.95):7.1f} {min(floors):6.1f} "
                 f"{a50 / f50:8.1f}× {a50 - f50:6.1f}  {verdict(a50 <= 2 * f50):<6} "
                 f"{verdict(a95 <= 100):<7} {verdict(a50 - f50 <= 10) if read.fixed else '-':<6}"
             )

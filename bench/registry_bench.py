@@ -28,29 +28,17 @@ The selector and the floors run with PostgreSQL's JIT off (see the selector).
 """
 
 import argparse
-import math
-import os
 import random
 import sys
 import time
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carelink.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "carelink-benchmark-only")
-os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
+# The project on the path, and the percentile (this folder).
+from common import nearest_rank
 
 CENTRE = "Bench Mental Health Centre"
 PRACTICE = "Bench Family Practice"
-
-
-def nearest_rank(values: list[float], fraction: float) -> float:
-    """The value at position ⌈p·n⌉ (1-based) of the sorted values."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 # Per client, one of these score shapes (oldest first, 8 points), so every

@@ -30,18 +30,10 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
+from datetime import date
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carelink.settings")
-os.environ.setdefault("DJANGO_SECRET_KEY", "carelink-benchmark-only")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
+# The project on the path, and the percentile (this folder).
+from common import ROOT, nearest_rank
 
 
 def main() -> None:
@@ -93,7 +85,7 @@ def main() -> None:
 
     referrer = provider(practice, 0, "clinician")
     client = record_services.register_client(
-        provider=referrer, given_name="Bench", family_name=run, birth_date="1980-01-01"
+        provider=referrer, given_name="Bench", family_name=run, birth_date=date(1980, 1, 1)
     ).client
     for n in range(1, args.team):
         record_services.add_to_care_team(client, provider(practice, n, "care_coordinator"))
@@ -179,7 +171,7 @@ def main() -> None:
     print(
         "commit-to-inbox latency: "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
+        f"p95 {nearest_rank(latencies, 0.95) * 1000:.0f} ms, "
         f"max {max(latencies) * 1000:.0f} ms"
     )
     if not os.environ.get("BENCH_KEEP_LOG"):
