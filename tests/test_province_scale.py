@@ -12,6 +12,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts.services import issue_token
@@ -25,7 +26,9 @@ from records.models import (
     Service,
 )
 from records.services import add_entry
+from referrals import selectors as referral_selectors
 from referrals import services as referral_services
+from referrals.api import ReferralSerializer
 from referrals.models import Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.factories import ClientFactory
@@ -297,6 +300,73 @@ def test_a_referral_row_reads_what_it_shows_with_the_page(
     assert next(r for r in page["results"] if r["id"] == str(onward.pk))["redirected_from"] == (
         str(full.pk)
     )
+
+
+def test_a_referral_row_is_written_as_its_declared_fields_write_it(
+    ana, dr_lee, intake_kim, intake_hal, api_as
+):
+    """`ReferralSerializer` writes a row straight out (the page's time); its
+    declared fields stay the schema. For referrals in every state, with and
+    without a service, shared categories, an appointment, a report and a
+    redirect, the row is what DRF's walk over those fields writes: the same
+    keys, values and types."""
+
+    def refer(to=None, **extra):
+        return referral_services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=to or intake_kim.organization,
+            reason=extra.pop("reason", "Low mood"),
+            urgency=extra.pop("urgency", "routine"),
+            **extra,
+        )
+
+    service = Service.objects.create(organization=intake_kim.organization, name="Counselling")
+    sent = refer()
+    shared = referral_services.refer_client(
+        provider=dr_lee,
+        client=ana,
+        service=service,
+        reason="Shared",
+        urgency="emergent",
+        share_categories=["mental_health", "housing"],
+    )
+    scheduled = referral_services.accept_referral(provider=intake_kim, referral=refer())
+    scheduled = referral_services.schedule_referral(
+        provider=intake_kim,
+        referral=scheduled,
+        appointment_at=scheduled.created_at + datetime.timedelta(days=9, hours=3),
+    )
+    completed = referral_services.accept_referral(provider=intake_kim, referral=refer())
+    completed = referral_services.complete_referral(
+        provider=intake_kim,
+        referral=completed,
+        report={"title": "Seen", "body": "Better.", "category": "mental_health"},
+    )
+    declined = referral_services.decline_referral(
+        provider=intake_kim, referral=refer(urgency="urgent"), reason="Full"
+    )
+    onward = referral_services.redirect_referral(
+        provider=dr_lee, referral=declined, to_organization=intake_hal.organization
+    )
+    cancelled = referral_services.cancel_referral(
+        provider=dr_lee, referral=refer(), reason="Moved away"
+    )
+    for referral in (sent, shared, scheduled, completed, declined, onward, cancelled):
+        for row in (
+            referral_selectors.visible_referrals(dr_lee).get(pk=referral.pk),
+            Referral.objects.get(pk=referral.pk),  # as a detail read loads it
+        ):
+            fast = ReferralSerializer(row).data
+            walked = serializers.ModelSerializer.to_representation(ReferralSerializer(), row)
+            assert dict(fast) == dict(walked), referral.status
+            assert [type(v) for v in fast.values()] == [type(v) for v in walked.values()]
+            assert list(fast) == list(walked)
+    page = api_as(dr_lee).get("/api/v1/referrals/", {"page_size": 100}).json()["results"]
+    by_id = {row["id"]: row for row in page}
+    assert by_id[str(completed.pk)]["report_entry"] == str(completed.report_entry_id)
+    assert by_id[str(scheduled.pk)]["wait_days"] == 9
+    assert by_id[str(declined.pk)]["redirected_to"] == str(onward.pk)
 
 
 def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
