@@ -18,10 +18,13 @@ from rest_framework.test import APIClient
 from accounts.services import issue_token
 from core.models import Notification
 from records import selectors as records_selectors
+from records import services as record_services
+from records.api import ENTRY_PAGE_COLUMNS, EntrySerializer
 from records.models import (
     CareTeamMembership,
     Client,
     ClientGroupObjectPermission,
+    Entry,
     Organization,
     Service,
 )
@@ -367,6 +370,60 @@ def test_a_referral_row_is_written_as_its_declared_fields_write_it(
     assert by_id[str(completed.pk)]["report_entry"] == str(completed.report_entry_id)
     assert by_id[str(scheduled.pk)]["wait_days"] == 9
     assert by_id[str(declined.pk)]["redirected_to"] == str(onward.pk)
+
+
+def test_an_entry_is_written_as_its_declared_fields_write_it(ana, dr_lee, intake_kim, api_as):
+    """`EntrySerializer` writes an entry straight out (a timeline's page); its
+    declared fields stay the schema and the input. For a plain entry, one with
+    data, an amended original and its amendment, and a retracted one (a
+    tombstone: nothing of what it said), loaded as a page loads them and as a
+    detail read does, the row is DRF's walk over those fields, tombstone
+    included: the same keys, values and types."""
+    plain = add_entry(
+        provider=dr_lee, client=ana, category="mental_health", kind="note", title="Seen"
+    )
+    measured = add_entry(
+        provider=intake_kim,
+        client=ana,
+        category="mental_health",
+        kind="assessment",
+        title="PHQ-9",
+        body="Screening.",
+        data={"phq9": 17, "items": [1, 2, 3], "note": "ünïcode"},
+        occurred_at=plain.occurred_at - datetime.timedelta(days=3),
+    )
+    original = add_entry(provider=dr_lee, client=ana, category="housing", kind="note", title="Old")
+    amendment = record_services.amend_entry(
+        provider=dr_lee, entry=original, title="New", body="Changed.", reason="Typo"
+    )
+    withdrawn = add_entry(
+        provider=dr_lee, client=ana, category="housing", kind="note", title="Wrong", body="Gone"
+    )
+    record_services.retract_entry(provider=dr_lee, entry=withdrawn, reason="Wrong client")
+
+    def walked(entry):
+        serializer = EntrySerializer()
+        data = serializers.ModelSerializer.to_representation(serializer, entry)
+        if entry.retracted_at is not None:
+            data.update(title="", body="", data={})
+        return data
+
+    for entry in (plain, measured, original, amendment, withdrawn):
+        for row in (
+            Entry.objects.select_related("author", "organization", "retracted_by")
+            .only(*ENTRY_PAGE_COLUMNS)
+            .get(pk=entry.pk),
+            Entry.objects.get(pk=entry.pk),
+        ):
+            fast, slow = EntrySerializer(row).data, walked(row)
+            assert dict(fast) == dict(slow), entry.title
+            assert list(fast) == list(slow)
+            assert [type(v) for v in fast.values()] == [type(v) for v in slow.values()]
+    page = api_as(dr_lee).get(f"{CLIENTS}{ana.pk}/entries/").json()["results"]
+    tombstone = next(row for row in page if row["id"] == str(withdrawn.pk))
+    assert (tombstone["title"], tombstone["body"], tombstone["data"]) == ("", "", {})
+    assert tombstone["retracted"]["reason"] == "Wrong client"
+    assert next(row for row in page if row["id"] == str(amendment.pk))["amends"] == str(original.pk)
 
 
 def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
