@@ -15,8 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from access.inbox import inbox, with_previews
 from accounts.services import issue_token
+from core.events import mark_notification_read
 from core.models import Notification
+from inbox.api import NotificationSerializer
 from records import selectors as records_selectors
 from records import services as record_services
 from records.api import ENTRY_PAGE_COLUMNS, EntrySerializer
@@ -424,6 +427,45 @@ def test_an_entry_is_written_as_its_declared_fields_write_it(ana, dr_lee, intake
     assert (tombstone["title"], tombstone["body"], tombstone["data"]) == ("", "", {})
     assert tombstone["retracted"]["reason"] == "Wrong client"
     assert next(row for row in page if row["id"] == str(amendment.pk))["amends"] == str(original.pk)
+
+
+def test_a_notification_is_written_as_its_declared_fields_write_it(
+    ana,
+    dr_lee,
+    intake_kim,
+    api_as,
+    routed,  # noqa: F811
+):
+    """`NotificationSerializer` writes an inbox row straight out; its declared
+    fields stay the schema. For a referral's and an entry's notifications,
+    read and unread, with their previews, the row is DRF's walk over those
+    fields: the same keys, values and types."""
+    with routed():
+        referral = referral_services.refer_client(
+            provider=dr_lee,
+            client=ana,
+            to_organization=intake_kim.organization,
+            reason="Low mood",
+            urgency="urgent",
+        )
+        entry = add_entry(
+            provider=dr_lee, client=ana, category="mental_health", kind="note", title="Seen"
+        )
+    received = Notification.objects.get(recipient=intake_kim, kind="referral_received")
+    mark_notification_read(recipient=intake_kim, notification=received)
+    rows = with_previews(intake_kim, list(inbox(intake_kim)), links=False)
+    assert {row.kind for row in rows} >= {"referral_received", "entry_added"}
+    for row in rows:
+        fast = NotificationSerializer(row).data
+        walked = serializers.ModelSerializer.to_representation(NotificationSerializer(), row)
+        assert dict(fast) == dict(walked), row.kind
+        assert list(fast) == list(walked)
+        assert [type(v) for v in fast.values()] == [type(v) for v in walked.values()]
+    page = api_as(intake_kim).get("/api/v1/inbox/").json()["results"]
+    by_kind = {row["kind"]: row for row in page}
+    assert by_kind["referral_received"]["referral"] == str(referral.pk)
+    assert by_kind["referral_received"]["read_at"] is not None
+    assert by_kind["entry_added"]["entry"] == str(entry.pk)
 
 
 def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
