@@ -105,7 +105,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     def to_representation(self, referral: Referral) -> dict:
         """The row written straight out, each value as the declared field
         above writes it: DRF's walk over twenty-four fields cost a page of
-        fifty about 2.5 ms, more than its SQL (docs/performance.md, "Province
+        fifty nearly 3 ms, more than its SQL (docs/performance.md, "Province
         scale"). The declared fields stay the schema; a test holds this to
         DRF's own walk for referrals in every state
         (tests/test_province_scale.py)."""

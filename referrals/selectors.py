@@ -67,7 +67,7 @@ def referral_count(
     either. Each side is then an index-only count on its own index; the OR of
     both sides makes PostgreSQL visit the page of every row instead
     (docs/performance.md, "Province scale"). Two plain counts: Django builds
-    them in a third of the time of one statement with both as subqueries."""
+    and sends them in less time than one statement with both as subqueries."""
     if not is_provider(provider):
         return 0
     sides = {
