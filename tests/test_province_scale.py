@@ -1,8 +1,11 @@
 """Issue 15's shapes keep their meaning: the search on trigram indexes finds
 what it found, only among the caller's clients; notifications carry the
 organization that is a party to them; lists do not grow a query per row; no
-read asks django-guardian's per-user permissions; the province seeder writes a
-consistent province (docs/scaling.md, docs/performance.md "Province scale")."""
+read asks django-guardian's per-user permissions; the referral count adds up
+its two sides; the rows written straight out (referrals, entries,
+notifications) are what DRF's walk over their declared fields writes; the
+province seeder writes a consistent province (docs/scaling.md,
+docs/performance.md "Province scale")."""
 
 import datetime
 
