@@ -23,7 +23,14 @@ from core.audit import Action, record_access
 from core.errors import NotAllowed
 from core.ids import parse_int_id
 from core.permissions import may_edit_policies, may_read_access_log
-from core.rest import BoundedDateTimeField, Pagination, Text, UTCDateTimeField, check_input
+from core.rest import (
+    BoundedDateTimeField,
+    Pagination,
+    Text,
+    UTCDateTimeField,
+    check_input,
+    utc_text,
+)
 from core.vocabulary import NAME_LIMIT, REASON_LIMIT, Category, Sector
 from records.models import Organization
 
@@ -164,7 +171,7 @@ class AccessEventSerializer(serializers.Serializer):
         organization_id = row["organization_id"]
         return {
             "id": str(row["id"]),
-            "at": self.fields["at"].to_representation(row["at"]),
+            "at": utc_text(row["at"]),
             "provider": {
                 "id": None if row["by_client"] else row["actor_id"],
                 # As Provider.display_name: the full name, else the username.

@@ -163,6 +163,11 @@ class UTCDateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
+# A timestamp as every model timestamp field of the API writes it (UTC, "…Z"),
+# for serializers that write their rows straight out.
+utc_text = UTCDateTimeField().to_representation
+
+
 class BoundedDateTimeField(UTCDateTimeField):
     """A timestamp that also fits once converted to UTC, as the database stores it.
 

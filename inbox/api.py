@@ -11,13 +11,11 @@ from access.lookups import access_notification
 from core.audit import Action, record_access
 from core.events import mark_notification_read, subject_label
 from core.models import Notification
-from core.rest import Pagination, Text, UTCDateTimeField, choice_filter
+from core.rest import Pagination, Text, choice_filter, utc_text
 from records.models import Service
 from referrals.events import REFERRAL
 
 SERVICE = subject_label(Service)
-# A timestamp as every model timestamp field of the API writes it (UTC, "…Z").
-_utc = UTCDateTimeField().to_representation
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -57,8 +55,8 @@ class NotificationSerializer(serializers.ModelSerializer):
             if notification.event.entry_id is None
             else str(notification.event.entry_id),
             "preview": None if notification.preview is None else str(notification.preview),
-            "created_at": _utc(notification.created_at),
-            "read_at": _utc(notification.read_at),
+            "created_at": utc_text(notification.created_at),
+            "read_at": utc_text(notification.read_at),
         }
 
     def get_client(self, notification: Notification) -> dict | None:

@@ -25,10 +25,10 @@ from core.rest import (
     Pagination,
     ProviderRef,
     Text,
-    UTCDateTimeField,
     check_input,
     json_object,
     page_schema,
+    utc_text,
 )
 from core.vocabulary import (
     BODY_LIMIT,
@@ -182,10 +182,6 @@ ENTRY_PAGE_COLUMNS = (
 )
 
 
-# A timestamp as every model timestamp field of the API writes it (UTC, "…Z").
-_utc = UTCDateTimeField().to_representation
-
-
 class EntrySerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(choices=Category.choices)
     kind = serializers.ChoiceField(choices=EntryKind.choices)
@@ -246,7 +242,7 @@ class EntrySerializer(serializers.ModelSerializer):
         if entry.retracted_at is None:
             return None
         return {
-            "at": _utc(entry.retracted_at),
+            "at": utc_text(entry.retracted_at),
             "by": {"id": entry.retracted_by_id, "full_name": entry.retracted_by.display_name},
             "reason": entry.retract_reason,
         }
@@ -267,8 +263,8 @@ class EntrySerializer(serializers.ModelSerializer):
             "kind": entry.kind,
             "title": "" if withdrawn else entry.title,
             "body": "" if withdrawn else entry.body,
-            "occurred_at": _utc(entry.occurred_at),
-            "created_at": _utc(entry.created_at),
+            "occurred_at": utc_text(entry.occurred_at),
+            "created_at": utc_text(entry.created_at),
             "author": {"id": author.pk, "full_name": author.display_name},
             "organization": {
                 "id": organization.pk,

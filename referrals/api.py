@@ -20,10 +20,10 @@ from core.ids import parse_uuid
 from core.rest import (
     Pagination,
     Text,
-    UTCDateTimeField,
     check_input,
     choice_filter,
     json_object,
+    utc_text,
 )
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
 from records.models import Organization, Provider, Service
@@ -32,9 +32,6 @@ from referrals.models import Referral, ReferralStatus, Urgency
 from referrals.transitions import ReferralAction, require_side
 
 # --- serializers -------------------------------------------------------------------------
-
-# A timestamp as every model timestamp field of the API writes it (UTC, "…Z").
-_utc = UTCDateTimeField().to_representation
 
 
 class ServiceRef(serializers.Serializer):
@@ -125,13 +122,13 @@ class ReferralSerializer(serializers.ModelSerializer):
             "reason": referral.reason,
             "urgency": referral.urgency,
             "status": referral.status,
-            "created_at": _utc(referral.created_at),
-            "accepted_at": _utc(referral.accepted_at),
-            "appointment_at": _utc(referral.appointment_at),
-            "completed_at": _utc(referral.completed_at),
-            "declined_at": _utc(referral.declined_at),
+            "created_at": utc_text(referral.created_at),
+            "accepted_at": utc_text(referral.accepted_at),
+            "appointment_at": utc_text(referral.appointment_at),
+            "completed_at": utc_text(referral.completed_at),
+            "declined_at": utc_text(referral.declined_at),
             "decline_reason": referral.decline_reason,
-            "cancelled_at": _utc(referral.cancelled_at),
+            "cancelled_at": utc_text(referral.cancelled_at),
             "cancel_reason": referral.cancel_reason,
             "report_entry": referral.report_entry_id,
             "wait_days": self.get_wait_days(referral),
