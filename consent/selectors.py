@@ -453,11 +453,9 @@ def entry_counts(
 
 
 def active_emergency_access(provider: Provider, client: Client) -> EmergencyAccess | None:
-    now = timezone.now()
     return (
-        EmergencyAccess.objects.filter(
-            client=client, provider_id=provider.pk, granted_at__lte=now, expires_at__gt=now
-        )
+        _emergencies(timezone.now(), provider=provider.pk)
+        .filter(client=client)
         .order_by("-expires_at")
         .first()
     )
@@ -473,10 +471,7 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
     "Province scale")."""
     if not is_provider(provider):
         return set()
-    now = timezone.now()
-    held = EmergencyAccess.objects.filter(
-        provider_id=provider.pk, granted_at__lte=now, expires_at__gt=now
-    ).values_list("client_id", flat=True)
+    held = _emergencies(timezone.now(), provider=provider.pk).values_list("client_id", flat=True)
     return set(held).intersection(client_ids)
 
 
