@@ -48,6 +48,19 @@ pytestmark = pytest.mark.django_db
 CLIENTS = "/api/v1/clients/"
 
 
+def refer(provider, client, to=None, *, reason="Low mood", urgency="routine", **extra) -> Referral:
+    """A referral sent through the service, as the app sends one (`to`: the
+    organization; or name a `service`)."""
+    return referral_services.refer_client(
+        provider=provider,
+        client=client,
+        to_organization=to,
+        reason=reason,
+        urgency=urgency,
+        **extra,
+    )
+
+
 def ids(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [c["id"] for c in response.json()["results"]]
@@ -188,13 +201,7 @@ def test_referral_parties_are_stamped_on_both_sides_and_other_kinds_are_not(
     routed,  # noqa: F811
 ):
     with routed():
-        referral = referral_services.refer_client(
-            provider=dr_lee,
-            client=ana,
-            to_organization=intake_hal.organization,
-            reason="Housing needed.",
-            urgency="routine",
-        )
+        referral = refer(dr_lee, ana, intake_hal.organization, reason="Housing needed.")
     received = Notification.objects.get(recipient=intake_hal, kind="referral_received")
     assert received.party_organization_id == intake_hal.organization_id
     with routed():
@@ -222,23 +229,17 @@ def test_the_referral_list_reads_redirects_with_the_page(
     referral that redirected each is read in the page's own query."""
     api = api_as(dr_lee)
 
-    def refer(n: int) -> Referral:
-        return referral_services.refer_client(
-            provider=dr_lee,
-            client=ana,
-            to_organization=intake_kim.organization,
-            reason=f"Reason {n}",
-            urgency="routine",
-        )
+    def send(n: int) -> Referral:
+        return refer(dr_lee, ana, intake_kim.organization, reason=f"Reason {n}")
 
     with routed():
-        refer(0)
+        send(0)
     api.get("/api/v1/referrals/")  # warm
     with CaptureQueriesContext(connection) as baseline:
         assert api.get("/api/v1/referrals/").status_code == 200
     with routed():
         for n in range(3):
-            referral = refer(n + 1)
+            referral = send(n + 1)
             referral_services.decline_referral(
                 provider=intake_kim, referral=referral, reason="Full"
             )
@@ -265,23 +266,15 @@ def test_a_referral_row_reads_what_it_shows_with_the_page(
     categories are one query for the page), and every field still shows what
     the referral holds."""
     api = api_as(dr_lee)
-    referral_services.refer_client(
-        provider=dr_lee,
-        client=ana,
-        to_organization=intake_kim.organization,
-        reason="Plain",
-        urgency="routine",
-        share_categories=["housing"],
-    )
+    refer(dr_lee, ana, intake_kim.organization, reason="Plain", share_categories=["housing"])
     api.get("/api/v1/referrals/")  # warm
     with CaptureQueriesContext(connection) as baseline:
         assert api.get("/api/v1/referrals/").status_code == 200
     service = Service.objects.create(organization=intake_kim.organization, name="Counselling")
-    full = referral_services.refer_client(
-        provider=dr_lee,
-        client=ana,
+    full = refer(
+        dr_lee,
+        ana,
         service=service,
-        reason="Low mood",
         urgency="urgent",
         share_categories=["mental_health", "housing"],
     )
@@ -320,46 +313,39 @@ def test_a_referral_row_is_written_as_its_declared_fields_write_it(
     redirect, the row is what DRF's walk over those fields writes: the same
     keys, values and types."""
 
-    def refer(to=None, **extra):
-        return referral_services.refer_client(
-            provider=dr_lee,
-            client=ana,
-            to_organization=to or intake_kim.organization,
-            reason=extra.pop("reason", "Low mood"),
-            urgency=extra.pop("urgency", "routine"),
-            **extra,
-        )
+    def to_kim(**extra) -> Referral:
+        return refer(dr_lee, ana, intake_kim.organization, **extra)
 
     service = Service.objects.create(organization=intake_kim.organization, name="Counselling")
-    sent = refer()
-    shared = referral_services.refer_client(
-        provider=dr_lee,
-        client=ana,
+    sent = to_kim()
+    shared = refer(
+        dr_lee,
+        ana,
         service=service,
         reason="Shared",
         urgency="emergent",
         share_categories=["mental_health", "housing"],
     )
-    scheduled = referral_services.accept_referral(provider=intake_kim, referral=refer())
+    scheduled = referral_services.accept_referral(provider=intake_kim, referral=to_kim())
     scheduled = referral_services.schedule_referral(
         provider=intake_kim,
         referral=scheduled,
         appointment_at=scheduled.created_at + datetime.timedelta(days=9, hours=3),
     )
-    completed = referral_services.accept_referral(provider=intake_kim, referral=refer())
+    completed = referral_services.accept_referral(provider=intake_kim, referral=to_kim())
     completed = referral_services.complete_referral(
         provider=intake_kim,
         referral=completed,
         report={"title": "Seen", "body": "Better.", "category": "mental_health"},
     )
     declined = referral_services.decline_referral(
-        provider=intake_kim, referral=refer(urgency="urgent"), reason="Full"
+        provider=intake_kim, referral=to_kim(urgency="urgent"), reason="Full"
     )
     onward = referral_services.redirect_referral(
         provider=dr_lee, referral=declined, to_organization=intake_hal.organization
     )
     cancelled = referral_services.cancel_referral(
-        provider=dr_lee, referral=refer(), reason="Moved away"
+        provider=dr_lee, referral=to_kim(), reason="Moved away"
     )
     for referral in (sent, shared, scheduled, completed, declined, onward, cancelled):
         for row in (
@@ -444,13 +430,7 @@ def test_a_notification_is_written_as_its_declared_fields_write_it(
     read and unread, with their previews, the row is DRF's walk over those
     fields: the same keys, values and types."""
     with routed():
-        referral = referral_services.refer_client(
-            provider=dr_lee,
-            client=ana,
-            to_organization=intake_kim.organization,
-            reason="Low mood",
-            urgency="urgent",
-        )
+        referral = refer(dr_lee, ana, intake_kim.organization, urgency="urgent")
         entry = add_entry(
             provider=dr_lee, client=ana, category="mental_health", kind="note", title="Seen"
         )
@@ -478,16 +458,11 @@ def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_j
     sides counts."""
     mh_centre, practice = intake_kim.organization, dr_lee.organization
 
-    def refer(provider, to, n):
-        return referral_services.refer_client(
-            provider=provider, client=ana, to_organization=to, reason=f"R{n}", urgency="routine"
-        )
-
-    declined = refer(dr_lee, mh_centre, 1)
+    declined = refer(dr_lee, ana, mh_centre, reason="R1")
     referral_services.decline_referral(provider=intake_kim, referral=declined, reason="Full")
-    refer(dr_lee, mh_centre, 2)
-    refer(intake_kim, practice, 3)
-    refer(emp_jo, mh_centre, 4)
+    refer(dr_lee, ana, mh_centre, reason="R2")
+    refer(intake_kim, ana, practice, reason="R3")
+    refer(emp_jo, ana, mh_centre, reason="R4")
     for who in (dr_lee, intake_kim, emp_jo):
         api = api_as(who)
         organization = who.organization
