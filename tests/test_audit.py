@@ -7,14 +7,17 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_groups_with_perms
 
 from consent.selectors import clients_under_emergency, visible_clients
 from consent.services import grant_emergency_access, record_consent
+from core import audit
 from core.models import AccessEvent
 from records.models import ACCESS_CLIENT_PERMISSION, CareTeamMembership
 from records.services import add_to_care_team, create_entry, leave_care_team
 from tests.factories import ClientFactory, ProviderFactory
+from tests.portal_support import open_portal_account
 from tests.test_client_scoped_404 import ROUTE_PARAM, api_routes
 from tests.test_query_counts import add_clients
 
@@ -207,6 +210,53 @@ def test_the_audits_emergency_lookup_answers_for_the_clients_asked_about_only(an
     grant_emergency_access(provider=emp_jo, client=ana, reason=REASON)
     assert clients_under_emergency(emp_jo, [ana.pk, *(c.pk for c in others)]) == {ana.pk}
     assert clients_under_emergency(emp_jo, [c.pk for c in others]) == set()
+
+
+def test_the_audits_insert_writes_every_field_of_every_row(ana, emp_jo, dr_lee):
+    """On PostgreSQL the rows of a read go in as one statement of the audit's
+    own (`core.audit._insert_postgresql`), elsewhere by `bulk_create`: either
+    way every field of the model is written, each row with its own client and
+    emergency flag and a new id, the rest as the read's."""
+    assert {field.attname for field in AccessEvent._meta.concrete_fields} == {
+        "id",
+        "client_id",
+        "emergency",
+        *audit._SHARED,
+    }
+    others = ClientFactory.create_batch(2)
+    grant_emergency_access(provider=emp_jo, client=ana, reason=REASON)
+    portal = open_portal_account(ana, dr_lee)
+    before = set(AccessEvent.objects.values_list("pk", flat=True))
+    started = timezone.now()
+    with audit.audit_channel(audit.Channel.FHIR):
+        read = [others[0], ana, None, others[1], ana]
+        audit.record_access(emp_jo, read, audit.Action.CLIENT_LIST)
+    with audit.audit_channel(audit.Channel.PORTAL):
+        audit.record_access(portal, ana, audit.Action.ACCESS_LOG_READ)
+    new = list(AccessEvent.objects.exclude(pk__in=before).values())
+    ids = [row.pop("id") for row in new]
+    assert len(set(ids)) == 4 and {each.version for each in ids} == {4}
+    assert len({row["at"] for row in new if not row["by_client"]}) == 1
+    assert all(started <= row.pop("at") <= timezone.now() for row in new)
+    read = {"action": "client.list", "channel": "fhir", "by_client": False}
+    by_provider = {"actor_id": emp_jo.pk, "organization_id": emp_jo.organization_id, **read}
+    assert sorted(new, key=lambda row: (row["by_client"], str(row["client_id"]))) == sorted(
+        [
+            {"client_id": others[0].pk, "emergency": False, **by_provider},
+            {"client_id": ana.pk, "emergency": True, **by_provider},
+            {"client_id": others[1].pk, "emergency": False, **by_provider},
+            {
+                "client_id": ana.pk,
+                "emergency": False,
+                "actor_id": portal.pk,
+                "organization_id": None,
+                "by_client": True,
+                "action": "access_log.read",
+                "channel": "portal",
+            },
+        ],
+        key=lambda row: (row["by_client"], str(row["client_id"])),
+    )
 
 
 def test_denied_and_invalid_requests_record_nothing(ana, dr_lee, outsider, api_as):
