@@ -23,6 +23,7 @@ from accounts.services import issue_token
 from core.events import mark_notification_read
 from core.models import Notification
 from inbox.api import NotificationSerializer
+from measures.services import record_assessment
 from records import selectors as records_selectors
 from records import services as record_services
 from records.api import ENTRY_PAGE_COLUMNS, EntrySerializer
@@ -449,6 +450,59 @@ def test_a_notification_is_written_as_its_declared_fields_write_it(
     assert by_kind["referral_received"]["referral"] == str(referral.pk)
     assert by_kind["referral_received"]["read_at"] is not None
     assert by_kind["entry_added"]["entry"] == str(entry.pk)
+
+
+def test_an_inbox_row_reads_what_it_shows_with_the_page(
+    ana,
+    dr_lee,
+    intake_kim,
+    api_as,
+    client,
+    routed,  # noqa: F811
+):
+    """The inbox reads only the columns its rows show (`INBOX_ROW_COLUMNS`):
+    a page of referrals', entries' and an assessment's notifications costs the
+    queries of a page of one referral's and one entry's, through the API and
+    on the web page, and every row still says what it says."""
+    api = api_as(intake_kim)
+    client.force_login(intake_kim)
+    with routed():
+        first = refer(dr_lee, ana, intake_kim.organization)
+        add_entry(provider=dr_lee, client=ana, category="general_health", kind="note", title="A")
+    api.get("/api/v1/inbox/"), client.get("/inbox/")  # warm
+    with CaptureQueriesContext(connection) as api_two:
+        assert api.get("/api/v1/inbox/").json()["count"] == 2
+    with CaptureQueriesContext(connection) as web_two:
+        client.get("/inbox/")
+    with routed():
+        second = refer(dr_lee, ana, intake_kim.organization, reason="Sleep")
+        entry = add_entry(
+            provider=dr_lee, client=ana, category="general_health", kind="note", title="Seen"
+        )
+        record_assessment(
+            provider=dr_lee, client=ana, instrument="phq9", answers=[2, 2, 1, 1, 1, 1, 0, 0, 1]
+        )
+    with CaptureQueriesContext(connection) as api_all:
+        page = api.get("/api/v1/inbox/").json()["results"]
+    with CaptureQueriesContext(connection) as web_all:
+        html = client.get("/inbox/").content.decode()
+    assert len(api_all) == len(api_two), [q["sql"][:200] for q in api_all.captured_queries]
+    assert len(web_all) == len(web_two), [q["sql"][:200] for q in web_all.captured_queries]
+    assert len(page) == 5
+    # The rows as the notifications read in full say them.
+    full = with_previews(
+        intake_kim, list(Notification.objects.filter(recipient=intake_kim)), links=False
+    )
+    assert sorted(page, key=lambda row: row["id"]) == sorted(
+        (dict(NotificationSerializer(n).data) for n in full), key=lambda row: row["id"]
+    )
+    referrals = {row["referral"] for row in page if row["kind"] == "referral_received"}
+    assert referrals == {str(first.pk), str(second.pk)}
+    assert str(entry.pk) in {row["entry"] for row in page}
+    assert all(row["client"]["family_name"] == "Silva" for row in page)
+    for referral in (first, second):
+        assert f'href="/referrals/{referral.pk}/"' in html
+    assert html.count("Ana Silva") == 5
 
 
 def test_the_referral_count_adds_up_the_two_sides(ana, dr_lee, intake_kim, emp_jo, api_as):
