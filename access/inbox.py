@@ -19,7 +19,6 @@ from core.models import Notification
 from core.permissions import is_provider
 from records.models import Entry
 
-
 # What an inbox row reads: the notification, its client's name and what its
 # kind's preview and link and the API's row use of the event (its detail,
 # subject and entry: core.events.EventKind) — not the client's health card and
