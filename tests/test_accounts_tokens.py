@@ -219,3 +219,60 @@ def test_a_token_costs_one_query_and_expired_ones_go_at_the_next_sign_in(
     with django_assert_num_queries(1):
         body = api.get("/api/v1/me/").json()
     assert body["organization"]["id"] == dr_lee.organization_id
+
+
+def _fields(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def test_a_presented_token_is_read_as_the_queryset_reads_it(
+    ana, dr_lee, sysadmin, django_assert_num_queries
+):
+    """`DeviceToken.objects.presented` reads the tokens under a key with their
+    accounts and the accounts' organizations in one statement of its own:
+    every field of the three as `select_related` reads them, for a provider,
+    an account of no organization and a client's portal account, and every
+    token under a key (a key is a prefix of the token: two may share one)."""
+    from accounts.models import DeviceToken
+    from accounts.services import issue_token
+    from tests.portal_support import open_portal_account
+
+    portal = open_portal_account(ana, dr_lee)
+    tokens = [issue_token(account)[0] for account in (dr_lee, sysadmin, portal)]
+    twin = issue_token(sysadmin)[0]
+    DeviceToken.objects.filter(pk=twin.pk).update(token_key=tokens[0].token_key)
+    for token in tokens:
+        expected = list(DeviceToken.objects.filter(token_key=token.token_key).order_by("digest"))
+        with django_assert_num_queries(1):
+            read = sorted(DeviceToken.objects.presented(token.token_key), key=lambda t: t.digest)
+            organizations = [each.user.organization for each in read]
+        assert len(read) == len(expected) == (2 if token is tokens[0] else 1)
+        for mine, theirs, organization in zip(read, expected, organizations, strict=True):
+            assert not mine._state.adding and mine._state.db == theirs._state.db
+            assert _fields(mine) == _fields(theirs)
+            assert _fields(mine.user) == _fields(theirs.user)
+            if theirs.user.organization is None:
+                assert organization is None
+            else:
+                assert _fields(organization) == _fields(theirs.user.organization)
+    assert [t.user.organization for t in DeviceToken.objects.presented(tokens[2].token_key)] == [
+        None
+    ]
+    assert DeviceToken.objects.presented("no-such-key") == []
+
+
+def test_a_token_signs_in_as_its_own_account_when_another_shares_its_key(dr_lee, sysadmin):
+    """knox compares each token under the key by its digest: the one whose
+    digest is the presented token's signs in, whichever is read first."""
+    from accounts.models import DeviceToken
+    from accounts.services import issue_token
+
+    mine, plain = issue_token(dr_lee)
+    for _ in range(2):
+        other = issue_token(sysadmin)[0]
+        DeviceToken.objects.filter(pk=other.pk).update(token_key=mine.token_key)
+    assert DeviceToken.objects.filter(token_key=mine.token_key).count() == 3
+    assert as_token(plain).get("/api/v1/me/").json()["id"] == dr_lee.pk
+    assert not token_works(plain[:-1] + ("0" if plain[-1] != "0" else "1"))
