@@ -37,8 +37,9 @@ def _one_of(
     """The row of `rows` with this id; an id that names none of them — unknown,
     malformed, or not the caller's to see — is the same 404, in our words."""
     # Each lookup names one row at most (an id, or a provider's one active
-    # membership): read without `first()`'s sort by the model's ordering —
-    # for the client gate 1.64–1.76 → 1.48–1.58 ms, building to answer.
+    # membership): read without `first()`'s sort by the model's ordering,
+    # which Django built and compiled on every read (the client gate in
+    # process: 1.64–1.76 → 1.48–1.58 ms; docs/performance.md, change 26).
     found = list(rows.filter(**{field: parse(row_id, not_found)}).order_by()[:1])
     if not found:
         raise Http404(not_found)

@@ -224,6 +224,7 @@ def _insert_postgresql(ids: list, emergency: list[bool], row: dict) -> None:
 
 @functools.cache
 def _insert_statement() -> str:
+    """Written once per process: the table, its columns and their types."""
     meta, quote = AccessEvent._meta, connection.ops.quote_name
     shared = [meta.get_field(name) for name in _SHARED]
     client = meta.get_field("client")
