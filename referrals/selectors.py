@@ -15,17 +15,23 @@ from core.permissions import is_provider
 from records.models import Client, Provider
 from referrals.models import URGENCY_RANK, Referral, ReferralStatus
 
+# The side (or sides) of a referral the provider's organization is on, by
+# the lists' `direction`: receiving ("incoming"), referring ("outgoing"), or
+# either.
+_SIDES = {
+    "incoming": ("to_organization_id",),
+    "outgoing": ("from_organization_id",),
+    None: ("from_organization_id", "to_organization_id"),
+}
+
 
 def _between(provider: Provider, direction: str | None) -> QuerySet[Referral]:
     """The filter alone: referrals the provider's organization is a party to."""
     if not is_provider(provider):
         return Referral.objects.none()
-    organization_id = provider.organization_id
-    parties = {
-        "incoming": Q(to_organization_id=organization_id),
-        "outgoing": Q(from_organization_id=organization_id),
-        None: Q(from_organization_id=organization_id) | Q(to_organization_id=organization_id),
-    }[direction]
+    parties = Q()
+    for side in _SIDES[direction]:
+        parties |= Q(**{side: provider.organization_id})
     return Referral.objects.filter(parties)
 
 
@@ -70,13 +76,8 @@ def referral_count(
     and sends them in less time than one statement with both as subqueries."""
     if not is_provider(provider):
         return 0
-    sides = {
-        "incoming": ["to_organization_id"],
-        "outgoing": ["from_organization_id"],
-        None: ["from_organization_id", "to_organization_id"],
-    }[direction]
     total = 0
-    for side in sides:
+    for side in _SIDES[direction]:
         rows = Referral.objects.filter(**{side: provider.organization_id})
         if status is not None:
             rows = rows.filter(status=status)
