@@ -10,18 +10,14 @@ from knox.models import AbstractAuthToken, AuthTokenManager
 
 
 class DeviceTokenManager(AuthTokenManager):
-    """knox reads a presented token with its account (`select_related("user")`);
-    this adds the account's organization to that one query, since every request
-    of a provider asks for it (the consent engine reads its sector): one round
-    trip fewer per token request (docs/performance.md, "Province scale")."""
-
-    def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().select_related("user__organization")
+    """knox's manager, with the read a request authenticates by."""
 
     def presented(self, token_key: str) -> list["DeviceToken"]:
         """The tokens with this key, each with its account and the account's
-        organization: the instances `get_queryset().filter(token_key=…)` reads,
-        from a statement written once per process.
+        organization (every request of a provider asks for it: the consent
+        engine reads its sector): the instances
+        `select_related("user__organization").filter(token_key=…)` reads, from
+        a statement written once per process.
 
         Every API request reads its token first, and through the queryset
         Django builds and compiles the two-level join each time: 1.5–1.7 ms of
