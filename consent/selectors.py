@@ -24,6 +24,7 @@ from consent.models import (
 )
 from core.audit import EMERGENCY_READER, UNDER_EMERGENCY, emergency_as_read
 from core.models import AccessEvent
+from core.paging import KeysFirst
 from core.permissions import entry_readers_q, is_provider, may_read_entries
 from core.vocabulary import Category
 from records.models import (
@@ -476,21 +477,31 @@ def clients_under_emergency(provider: Any, client_ids: Collection[Any]) -> set:
 
 
 def access_log(client: Client) -> QuerySet[AccessEvent]:
-    """Every access event of the client, newest first: who (their shown name)
-    and for which organization (its name and sector, which the portal shows) —
-    the provider's other columns (the password hash among them) are not read,
-    which halves the page's cost."""
-    return (
-        AccessEvent.objects.filter(client=client)
-        .select_related("actor", "organization")
-        .only(
-            *(f.name for f in AccessEvent._meta.concrete_fields),
-            "actor__full_name",
-            "actor__username",
-            "organization__name",
-            "organization__sector",
-        )
+    """Every access event of the client, newest first, with who read it and for
+    which organization (`_with_names`). For the whole log (the CSV) or to
+    filter; a page of it is read through `access_log_pages`."""
+    return _with_names(AccessEvent.objects.filter(client=client).order_by("-at", "-id"))
+
+
+def _with_names(events: QuerySet[AccessEvent]) -> QuerySet[AccessEvent]:
+    """Who (their shown name) and for which organization (its name and sector,
+    which the portal shows) — the provider's other columns (the password hash
+    among them) are not read, which halves a page's cost."""
+    return events.select_related("actor", "organization").only(
+        *(f.name for f in AccessEvent._meta.concrete_fields),
+        "actor__full_name",
+        "actor__username",
+        "organization__name",
+        "organization__sector",
     )
+
+
+def access_log_pages(events: QuerySet[AccessEvent]) -> KeysFirst:
+    """A client's log (`access_log`, filtered or not) for a paginator: each
+    page's events chosen on the log's index alone, then read with their names
+    (core.paging.KeysFirst: a much-read client's log otherwise joined and
+    sorted every event it holds, for each page)."""
+    return KeysFirst(events, _with_names(AccessEvent.objects.all()))
 
 
 # What a row of the access log's API page carries (`access_log_rows`).
@@ -509,12 +520,13 @@ ACCESS_LOG_COLUMNS = (
 )
 
 
-def access_log_rows(client: Client) -> QuerySet:
-    """`access_log` as plain rows (ACCESS_LOG_COLUMNS), newest first: the API's
-    page of fifty builds no model instances, which was most of its time after
-    the SQL (docs/performance.md, "Province scale")."""
-    return (
-        AccessEvent.objects.filter(client=client).order_by("-at", "-id").values(*ACCESS_LOG_COLUMNS)
+def access_log_rows(client: Client) -> KeysFirst:
+    """`access_log_pages` as plain rows (ACCESS_LOG_COLUMNS), newest first: the
+    API's page of fifty builds no model instances, which was most of its time
+    after the SQL (docs/performance.md, "Province scale")."""
+    return KeysFirst(
+        AccessEvent.objects.filter(client=client).order_by("-at", "-id"),
+        AccessEvent.objects.values(*ACCESS_LOG_COLUMNS),
     )
 
 

@@ -26,7 +26,13 @@ from consent.forms import (
     grantee_value,
 )
 from consent.models import ConsentPolicy, ConsentPolicyRule, EmergencyAccessReview
-from consent.selectors import access_log, emergency_review_queue, live_policies, reads_under
+from consent.selectors import (
+    access_log,
+    access_log_pages,
+    emergency_review_queue,
+    live_policies,
+    reads_under,
+)
 from core.audit import Action, action_label, record_access
 from core.errors import Conflict, InvalidInput
 from core.pages import add_errors, organization_page, require, signed_in_page
@@ -200,7 +206,8 @@ def access_log_view(request: HttpRequest, client_id: str) -> HttpResponse:
     if request.GET.get("format") == "csv" and not form.errors:
         record_access(request.user, client, Action.ACCESS_LOG_READ)
         return _access_log_csv(client, events)
-    page = Paginator(events, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    pages = Paginator(access_log_pages(events), ACCESS_LOG_PAGE_SIZE)
+    page = pages.get_page(request.GET.get("page"))
     record_access(request.user, client, Action.ACCESS_LOG_READ)
     query = request.GET.copy()
     query.pop("page", None)

@@ -13,10 +13,16 @@ from django.http import Http404
 
 from capacity.selectors import organization_waits, service_waits
 from consent.models import ConsentDirective
-from consent.selectors import access_log, categories_shared_with, denies_covering, directives_of
+from consent.selectors import (
+    access_log,
+    access_log_pages,
+    categories_shared_with,
+    denies_covering,
+    directives_of,
+)
 from core.errors import NotAllowed
 from core.ids import parse_uuid
-from core.models import AccessEvent
+from core.paging import KeysFirst
 from core.permissions import is_client_account
 from portal.models import ExperienceAnswer, NoticeChoice
 from records.models import CareTeamMembership, Client, Organization, Provider
@@ -49,10 +55,11 @@ def portal_care_team(client: Client) -> QuerySet[CareTeamMembership]:
     return active_care_team(client)
 
 
-def portal_access_log(client: Client) -> QuerySet[AccessEvent]:
-    """Every access event on the client's record, newest first: providers'
-    reads and writes, and the client's own writes through the portal."""
-    return access_log(client)
+def portal_access_log(client: Client) -> KeysFirst:
+    """Every access event on the client's record, newest first, a page at a
+    time: providers' reads and writes, and the client's own writes through the
+    portal."""
+    return access_log_pages(access_log(client))
 
 
 def portal_consents(client: Client) -> QuerySet[ConsentDirective]:
