@@ -265,7 +265,17 @@ def test_deeply_nested_json_is_400(ana, dr_lee, api_as):
 
 
 @pytest.mark.parametrize(
-    "data", [{"k\x00": "v"}, {"k": "v\x00"}, {"k": ["a", {"b": "\x00"}]}, {"x": 1e999}]
+    "data",
+    [
+        {"k\x00": "v"},
+        {"k": "v\x00"},
+        {"k": ["a", {"b": "\x00"}]},
+        {"x": 1e999},
+        # Half of a surrogate pair, as a key, a value, deep in a list.
+        {"\ud800": 1},
+        {"k": "v\udc00"},
+        {"k": ["a", {"b": "x\ud83d"}]},
+    ],
 )
 def test_entry_data_that_postgres_cannot_store_is_400(data, ana, dr_lee, api_as):
     import json
@@ -276,7 +286,22 @@ def test_entry_data_that_postgres_cannot_store_is_400(data, ana, dr_lee, api_as)
         f"/api/v1/clients/{ana.pk}/entries/", data=body, content_type="application/json"
     )
     assert response.status_code == 400, response.content
+    # Named by the field, or (Infinity is no JSON) refused by the parser.
+    assert "data" in response.json() or "JSON parse error" in response.json()["detail"]
     assert row_counts() == before
+
+
+def test_entry_data_with_a_whole_surrogate_pair_is_kept(ana, dr_lee, api_as):
+    """A character beyond the first plane, written in JSON as a pair of
+    surrogate escapes, is one character: stored and read back as sent."""
+    body = b'{"category": "housing", "kind": "note", "title": "x", '
+    body += b'"data": {"\\ud83c\\udfe0": "\\ud83d\\ude00"}}'
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    entry = api_as(dr_lee).get(f"/api/v1/clients/{ana.pk}/entries/{response.json()['id']}/")
+    assert entry.json()["data"] == {"\U0001f3e0": "\U0001f600"}
 
 
 def test_usernames_follow_django_rules(sysadmin, family_practice, api_as):

@@ -97,10 +97,14 @@ entries = st.builds(
     body=body_text,
     data=st.one_of(
         st.just({}),
-        # Keys as the API accepts them: no NUL (PostgreSQL's JSON refuses it, and
-        # the API answers 400 before the service sees it).
+        # Keys as the API accepts them: no NUL and no surrogate (PostgreSQL's
+        # JSON refuses both, and the API answers 400 before the service sees it).
         st.dictionaries(
-            st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=8),
+            st.text(
+                st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+                min_size=1,
+                max_size=8,
+            ),
             st.integers(),
             max_size=3,
         ),
