@@ -169,18 +169,114 @@ class CareTeamAddSerializer(serializers.Serializer):
         return provider
 
 
-# What a page of entries reads of each entry's related rows: what
-# EntrySerializer shows of them (a provider row is seventeen columns, the
-# password hash among them; Django also spends time on every selected column).
-ENTRY_PAGE_COLUMNS = (
-    *(field.name for field in Entry._meta.concrete_fields),
+# What a page of entries reads of each entry, as plain values (`write_entry`):
+# what EntrySerializer shows, and no more of the related rows (a provider row
+# is seventeen columns, the password hash among them). Plain values, not model
+# instances: building an entry, its author, its organization and its
+# retractor for each of fifty rows took ~2 ms of a timeline's page
+# (docs/performance.md, "Province scale", change 30).
+ENTRY_ROW_COLUMNS = (
+    "id",
+    "category",
+    "kind",
+    "title",
+    "body",
+    "data",
+    "occurred_at",
+    "created_at",
+    "author_id",
     "author__full_name",
     "author__username",
+    "organization_id",
     "organization__name",
     "organization__sector",
+    "amends_id",
+    "superseded_at",
+    "retracted_at",
+    "retracted_by_id",
     "retracted_by__full_name",
     "retracted_by__username",
+    "retract_reason",
 )
+
+
+def entry_values(entry: Entry) -> dict:
+    """An entry read as a model instance, as a page reads it (ENTRY_ROW_COLUMNS)."""
+    author, organization = entry.author, entry.organization
+    retractor = entry.retracted_by if entry.retracted_by_id is not None else None
+    return {
+        "id": entry.pk,
+        "category": entry.category,
+        "kind": entry.kind,
+        "title": entry.title,
+        "body": entry.body,
+        "data": entry.data,
+        "occurred_at": entry.occurred_at,
+        "created_at": entry.created_at,
+        "author_id": author.pk,
+        "author__full_name": author.full_name,
+        "author__username": author.username,
+        "organization_id": organization.pk,
+        "organization__name": organization.name,
+        "organization__sector": organization.sector,
+        "amends_id": entry.amends_id,
+        "superseded_at": entry.superseded_at,
+        "retracted_at": entry.retracted_at,
+        "retracted_by_id": entry.retracted_by_id,
+        "retracted_by__full_name": retractor.full_name if retractor else None,
+        "retracted_by__username": retractor.username if retractor else None,
+        "retract_reason": entry.retract_reason,
+    }
+
+
+def newer_version_of(entry_id: Any) -> str | None:
+    """The id of the version that amended this one (asked of amended originals only)."""
+    newer = Entry.objects.filter(amends_id=entry_id).values_list("pk", flat=True).first()
+    return str(newer) if newer else None
+
+
+def write_entry(row: dict) -> dict:
+    """An entry as the API writes it, from its row (ENTRY_ROW_COLUMNS), each
+    value as EntrySerializer's declared field writes it: DRF's walk over the
+    fields cost a page of fifty about 3 ms, and building the fields themselves
+    a fixed half millisecond per read (docs/performance.md, "Province scale").
+    A test holds this to DRF's own walk (tests/test_province_scale.py)."""
+    # A tombstone: who withdrew it, when and why; nothing of what it said.
+    withdrawn = row["retracted_at"] is not None
+    return {
+        "id": str(row["id"]),
+        "category": row["category"],
+        "kind": row["kind"],
+        "title": "" if withdrawn else row["title"],
+        "body": "" if withdrawn else row["body"],
+        "occurred_at": utc_text(row["occurred_at"]),
+        "created_at": utc_text(row["created_at"]),
+        # As Provider.display_name: the full name, else the username.
+        "author": {
+            "id": row["author_id"],
+            "full_name": row["author__full_name"] or row["author__username"],
+        },
+        "organization": {
+            "id": row["organization_id"],
+            "name": row["organization__name"],
+            "sector": row["organization__sector"],
+        },
+        "data": {} if withdrawn else row["data"],
+        "amends": None if row["amends_id"] is None else str(row["amends_id"]),
+        "amended_by": None if row["superseded_at"] is None else newer_version_of(row["id"]),
+        "retracted": (
+            {
+                "at": utc_text(row["retracted_at"]),
+                "by": {
+                    "id": row["retracted_by_id"],
+                    "full_name": row["retracted_by__full_name"] or row["retracted_by__username"],
+                },
+                "reason": row["retract_reason"],
+            }
+            if withdrawn
+            else None
+        ),
+    }
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -238,10 +334,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
     def get_amended_by(self, entry: Entry) -> str | None:
         """The newer version's id, on an amended original (only those ask the database)."""
-        if entry.superseded_at is None:
-            return None
-        newer = Entry.objects.filter(amends_id=entry.pk).values_list("pk", flat=True).first()
-        return str(newer) if newer else None
+        return None if entry.superseded_at is None else newer_version_of(entry.pk)
 
     def get_retracted(self, entry: Entry) -> dict | None:
         if entry.retracted_at is None:
@@ -253,34 +346,17 @@ class EntrySerializer(serializers.ModelSerializer):
         }
 
     def to_representation(self, entry: Entry) -> dict:
-        """The entry written straight out, each value as the declared field
-        above writes it: DRF's walk over the fields cost a page of fifty
-        about 3 ms, and building the fields themselves a fixed half
-        millisecond per read (docs/performance.md, "Province scale"). The
-        declared fields stay the schema and the input; a test holds this to
-        DRF's own walk (tests/test_province_scale.py)."""
-        # A tombstone: who withdrew it, when and why; nothing of what it said.
-        withdrawn = entry.retracted_at is not None
-        author, organization = entry.author, entry.organization
-        return {
-            "id": str(entry.pk),
-            "category": entry.category,
-            "kind": entry.kind,
-            "title": "" if withdrawn else entry.title,
-            "body": "" if withdrawn else entry.body,
-            "occurred_at": utc_text(entry.occurred_at),
-            "created_at": utc_text(entry.created_at),
-            "author": {"id": author.pk, "full_name": author.display_name},
-            "organization": {
-                "id": organization.pk,
-                "name": organization.name,
-                "sector": organization.sector,
-            },
-            "data": {} if withdrawn else entry.data,
-            "amends": None if entry.amends_id is None else str(entry.amends_id),
-            "amended_by": self.get_amended_by(entry),
-            "retracted": self.get_retracted(entry),
-        }
+        """The entry written straight out (`write_entry`); the declared fields
+        above stay the schema and the input."""
+        return write_entry(entry_values(entry))
+
+
+class EntryRowSerializer(serializers.BaseSerializer):
+    """An entry of a timeline's page, written from its plain row
+    (ENTRY_ROW_COLUMNS) as EntrySerializer writes the entry."""
+
+    def to_representation(self, row: dict) -> dict:
+        return write_entry(row)
 
 
 class EntryAmendSerializer(serializers.Serializer):
@@ -513,12 +589,14 @@ class EntryListView(EntryReadingView):
     def get(self, request: Request, client_id: str) -> Response:
         categories = parse_category_filter(request)
         entries, visible, withheld = entries_and_counts(request.user, self.client)
-        entries = entries.only(*ENTRY_PAGE_COLUMNS)
         if categories is not None:
             entries = entries.filter(category__in=categories)
             visible = None  # the page counts its own filter
         response, _ = self.paginate(
-            entries, EntrySerializer, count=visible, withheld_count=withheld
+            entries.values(*ENTRY_ROW_COLUMNS),
+            EntryRowSerializer,
+            count=visible,
+            withheld_count=withheld,
         )
         record_access(request.user, self.client, Action.ENTRY_LIST)
         return response
