@@ -220,7 +220,7 @@ REST_FRAMEWORK = {
         "core.permissions.BehindTheWall",
     ],
     # JSON in and out: a form-encoded or multipart body is a 415.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.rest.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "core.schema.CareLinkAutoSchema",

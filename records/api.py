@@ -1,7 +1,6 @@
 """REST API v1 of the records app: identity, organizations, providers, clients,
 care teams and entries. Serializers validate input; services do the writes."""
 
-import re
 from typing import Any
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -316,13 +315,10 @@ class EntrySerializer(serializers.ModelSerializer):
             return {}
         if not isinstance(value, dict):
             raise serializers.ValidationError('Give a JSON object, e.g. {"phq9": 17}.')
-        if _contains_unstorable(value):
-            # PostgreSQL's jsonb stores neither U+0000 nor half of a surrogate
-            # pair (JSON's "\ud800" alone); refuse them on every database alike.
-            raise serializers.ValidationError(
-                "Text in data may not contain NUL characters or unpaired surrogates "
-                "(\\ud800–\\udfff)."
-            )
+        if _contains_nul(value):
+            # PostgreSQL's jsonb cannot store U+0000; refuse it on every database
+            # alike (half of a surrogate pair: core.parsers.JSONParser).
+            raise serializers.ValidationError("Text in data may not contain NUL characters.")
         return value
 
     def validate_occurred_at(self, value: Any) -> Any:
@@ -369,18 +365,13 @@ class EntryRetractSerializer(serializers.Serializer):
     reason = Text(max_length=REASON_LIMIT)
 
 
-# NUL, and any surrogate code point: a JSON string's pair of surrogate escapes
-# is read as one character, so one left in a string is unpaired.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _contains_unstorable(value: Any) -> bool:
+def _contains_nul(value: Any) -> bool:
     if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
+        return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_unstorable(k) or _contains_unstorable(v) for k, v in value.items())
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_contains_unstorable(item) for item in value)
+        return any(_contains_nul(item) for item in value)
     return False
 
 

@@ -304,6 +304,63 @@ def test_entry_data_with_a_whole_surrogate_pair_is_kept(ana, dr_lee, api_as):
     assert entry.json()["data"] == {"\U0001f3e0": "\U0001f600"}
 
 
+HALF_A_PAIR = chr(0xD800)  # JSON's "\ud800", read with no partner
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("clients/", {"given_name": HALF_A_PAIR, "family_name": "x"}, "given_name"),
+        (
+            "clients/{ana}/consents/",
+            {"effect": "permit", "categories": [HALF_A_PAIR]},
+            "categories",
+        ),
+        ("referrals/", {"client": "{ana}", "reason": f"x{HALF_A_PAIR}"}, "reason"),
+        ("clients/{ana}/entries/", {"title": "x", "data": {"a": [{"b": HALF_A_PAIR}]}}, "data"),
+        # A top-level key is not echoed back: it could not be written either.
+        ("clients/{ana}/entries/", {HALF_A_PAIR: "x"}, "detail"),
+        ("clients/{ana}/entries/", [HALF_A_PAIR], "detail"),
+        # As deep as json reads: the walk is no recursion.
+        ("clients/{ana}/entries/", {"data": {"a": [[[[[[[[[[[HALF_A_PAIR]]]]]]]]]]]}}, "data"),
+    ],
+)
+def test_half_a_surrogate_pair_is_400_naming_its_field(path, body, field, ana, dr_lee, api_as):
+    """JSON's "\\ud800" with no partner reads as a string no database stores
+    and no answer can echo as UTF-8 (a choice field's error repeats what it
+    was given): every API body is refused at the parser, by field."""
+    import json
+
+    raw = json.dumps(body).replace("{ana}", str(ana.pk)).encode()
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/{path.format(ana=ana.pk)}", data=raw, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [field]
+    assert "unpaired surrogates" in response.json()[field][0]
+    assert row_counts() == before
+
+
+def test_a_deeply_nested_body_with_half_a_pair_is_400(ana, dr_lee, api_as):
+    raw = b'{"title": "x", "data": {"a": ' + b"[" * 900 + b'"\\ud800"' + b"]" * 900 + b"}}"
+    before = row_counts()
+    response = api_as(dr_lee).post(
+        f"/api/v1/clients/{ana.pk}/entries/", data=raw, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert row_counts() == before
+
+
+def test_a_whole_surrogate_pair_in_a_name_is_kept(dr_lee, api_as):
+    raw = (
+        b'{"given_name": "Ana \\ud83c\\udf3b", "family_name": "Silva", "birth_date": "1990-01-01"}'
+    )
+    response = api_as(dr_lee).post("/api/v1/clients/", data=raw, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["given_name"] == "Ana \U0001f33b"
+
+
 def test_usernames_follow_django_rules(sysadmin, family_practice, api_as):
     response = api_as(sysadmin).post(
         "/api/v1/providers/",
