@@ -26,7 +26,7 @@ from core.rest import (
     utc_text,
 )
 from core.vocabulary import BODY_LIMIT, REASON_LIMIT, TITLE_LIMIT, Category
-from records.models import Organization, Provider, Service
+from records.models import Client, Organization, Provider, Service
 from referrals import selectors, services
 from referrals.models import Referral, ReferralStatus, Urgency
 from referrals.transitions import ReferralAction, require_side
@@ -39,22 +39,143 @@ class ServiceRef(serializers.Serializer):
     name = Text()
 
 
-# What a row of the referral list reads: the referral and, of each joined row,
-# what the serializer below shows — not the client's health card and contacts,
-# nor every column of two organizations, a service, a provider and a directive
-# (about a third of the page's time: docs/performance.md, "Province scale").
-REFERRAL_ROW_COLUMNS = (
-    *(field.name for field in Referral._meta.concrete_fields),
+# What a row of the referral list reads, as plain values (`write_referral`):
+# the referral's own columns and what the row shows of its client, its two
+# organizations, its service and who referred (the client's name and birth
+# date only: rule 1), and the referral that redirected it (an annotation of
+# `selectors.visible_referrals`). Plain values, not model instances: building a
+# referral and its six related rows for each of fifty took ~3.5 ms of the
+# list's page (docs/performance.md, "Province scale", change 31).
+REFERRAL_ROW_VALUES = (
+    "id",
+    "client_id",
     "client__given_name",
     "client__family_name",
     "client__birth_date",
+    "from_organization_id",
     "from_organization__name",
+    "to_organization_id",
     "to_organization__name",
+    "service_id",
     "service__name",
+    "referred_by_id",
     "referred_by__full_name",
     "referred_by__username",
-    "consent_directive__id",
+    "reason",
+    "urgency",
+    "status",
+    "created_at",
+    "accepted_at",
+    "appointment_at",
+    "completed_at",
+    "declined_at",
+    "decline_reason",
+    "cancelled_at",
+    "cancel_reason",
+    "report_entry_id",
+    "consent_directive_id",
+    "redirected_from_id",
+    "redirected_to_pk",
 )
+
+
+def referral_values(referral: Referral) -> dict:
+    """A referral read as a model instance, as a row of the list reads it
+    (REFERRAL_ROW_VALUES); the redirect is looked up when it was not read with
+    it, and only for a declined referral (the only kind redirected)."""
+    client, referrer = referral.client, referral.referred_by
+    redirected_to = getattr(referral, "redirected_to_pk", None)
+    if referral.status == ReferralStatus.DECLINED and not hasattr(referral, "redirected_to_pk"):
+        redirected_to = (
+            Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True).first()
+        )
+    return {
+        "id": referral.pk,
+        "client_id": client.pk,
+        "client__given_name": client.given_name,
+        "client__family_name": client.family_name,
+        "client__birth_date": client.birth_date,
+        "from_organization_id": referral.from_organization_id,
+        "from_organization__name": referral.from_organization.name,
+        "to_organization_id": referral.to_organization_id,
+        "to_organization__name": referral.to_organization.name,
+        "service_id": referral.service_id,
+        "service__name": None if referral.service_id is None else referral.service.name,
+        "referred_by_id": referral.referred_by_id,
+        "referred_by__full_name": referrer.full_name,
+        "referred_by__username": referrer.username,
+        "reason": referral.reason,
+        "urgency": referral.urgency,
+        "status": referral.status,
+        "created_at": referral.created_at,
+        "accepted_at": referral.accepted_at,
+        "appointment_at": referral.appointment_at,
+        "completed_at": referral.completed_at,
+        "declined_at": referral.declined_at,
+        "decline_reason": referral.decline_reason,
+        "cancelled_at": referral.cancelled_at,
+        "cancel_reason": referral.cancel_reason,
+        "report_entry_id": referral.report_entry_id,
+        "consent_directive_id": referral.consent_directive_id,
+        "redirected_from_id": referral.redirected_from_id,
+        "redirected_to_pk": redirected_to,
+    }
+
+
+def write_referral(row: dict, shared_categories: list[str]) -> dict:
+    """A referral as the API writes it, from its row (REFERRAL_ROW_VALUES) and
+    the categories its client agreed to share, each value as
+    ReferralSerializer's declared field writes it: DRF's walk over
+    twenty-four fields cost a page of fifty nearly 3 ms, more than its SQL
+    (docs/performance.md, "Province scale"). A test holds this to DRF's own
+    walk for referrals in every state (tests/test_province_scale.py)."""
+    declined = row["status"] == ReferralStatus.DECLINED
+    redirected_to = row["redirected_to_pk"] if declined else None
+    return {
+        "id": str(row["id"]),
+        # Name and birth date only: before accepting, the receiving
+        # organization is not on the care team and may not see the record.
+        "client": {
+            "id": str(row["client_id"]),
+            "given_name": row["client__given_name"],
+            "family_name": row["client__family_name"],
+            "birth_date": row["client__birth_date"].isoformat(),
+        },
+        "from_organization": row["from_organization_id"],
+        "from_organization_name": row["from_organization__name"],
+        "to_organization": row["to_organization_id"],
+        "to_organization_name": row["to_organization__name"],
+        "service": (
+            None
+            if row["service_id"] is None
+            else {"id": str(row["service_id"]), "name": row["service__name"]}
+        ),
+        # As Provider.display_name: the full name, else the username.
+        "referred_by": {
+            "id": row["referred_by_id"],
+            "full_name": row["referred_by__full_name"] or row["referred_by__username"],
+        },
+        "reason": row["reason"],
+        "urgency": row["urgency"],
+        "status": row["status"],
+        "created_at": utc_text(row["created_at"]),
+        "accepted_at": utc_text(row["accepted_at"]),
+        "appointment_at": utc_text(row["appointment_at"]),
+        "completed_at": utc_text(row["completed_at"]),
+        "declined_at": utc_text(row["declined_at"]),
+        "decline_reason": row["decline_reason"],
+        "cancelled_at": utc_text(row["cancelled_at"]),
+        "cancel_reason": row["cancel_reason"],
+        "report_entry": row["report_entry_id"],
+        "wait_days": selectors.days_waited(
+            row["created_at"], row["appointment_at"], row["completed_at"]
+        ),
+        "shared_categories": shared_categories,
+        "redirected_from": (
+            None if row["redirected_from_id"] is None else str(row["redirected_from_id"])
+        ),
+        "redirected_to": None if redirected_to is None else str(redirected_to),
+    }
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -100,44 +221,9 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, referral: Referral) -> dict:
-        """The row written straight out, each value as the declared field
-        above writes it: DRF's walk over twenty-four fields cost a page of
-        fifty nearly 3 ms, more than its SQL (docs/performance.md, "Province
-        scale"). The declared fields stay the schema; a test holds this to
-        DRF's own walk for referrals in every state
-        (tests/test_province_scale.py)."""
-        return {
-            "id": str(referral.pk),
-            "client": self.get_client(referral),
-            "from_organization": referral.from_organization_id,
-            "from_organization_name": referral.from_organization.name,
-            "to_organization": referral.to_organization_id,
-            "to_organization_name": referral.to_organization.name,
-            "service": (
-                None
-                if referral.service_id is None
-                else {"id": str(referral.service_id), "name": referral.service.name}
-            ),
-            "referred_by": self.get_referred_by(referral),
-            "reason": referral.reason,
-            "urgency": referral.urgency,
-            "status": referral.status,
-            "created_at": utc_text(referral.created_at),
-            "accepted_at": utc_text(referral.accepted_at),
-            "appointment_at": utc_text(referral.appointment_at),
-            "completed_at": utc_text(referral.completed_at),
-            "declined_at": utc_text(referral.declined_at),
-            "decline_reason": referral.decline_reason,
-            "cancelled_at": utc_text(referral.cancelled_at),
-            "cancel_reason": referral.cancel_reason,
-            "report_entry": referral.report_entry_id,
-            "wait_days": self.get_wait_days(referral),
-            "shared_categories": self.get_shared_categories(referral),
-            "redirected_from": (
-                None if referral.redirected_from_id is None else str(referral.redirected_from_id)
-            ),
-            "redirected_to": self.get_redirected_to(referral),
-        }
+        """The row written straight out (`write_referral`); the declared fields
+        above stay the schema."""
+        return write_referral(referral_values(referral), services.shared_categories(referral))
 
     def get_client(self, referral: Referral) -> dict:
         # Name and birth date only: before accepting, the receiving organization
@@ -270,7 +356,7 @@ class ReferralListView(APIView):
     def get(self, request: Request) -> Response:
         direction = choice_filter(request, "direction", ["incoming", "outgoing"])
         state = choice_filter(request, "status", ReferralStatus.values)
-        referrals = selectors.visible_referrals(request.user, direction).only(*REFERRAL_ROW_COLUMNS)
+        referrals = selectors.visible_referrals(request.user, direction)
         if state:
             referrals = referrals.filter(status=state)
         # Counted side by side (selectors.referral_count), unless a service
@@ -280,10 +366,20 @@ class ReferralListView(APIView):
             referrals = referrals.filter(service=_service_filter(request))
         else:
             count = selectors.referral_count(request.user, direction, state)
+        # Plain rows (REFERRAL_ROW_VALUES): no prefetch, the shared categories
+        # are one query for the page instead.
+        rows = referrals.prefetch_related(None).values(*REFERRAL_ROW_VALUES)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(referrals, request, self, count=count)
-        record_access(request.user, [r.client for r in page], Action.REFERRAL_LIST)
-        return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(rows, request, self, count=count)
+        shared = selectors.shared_categories_of(
+            row["consent_directive_id"] for row in page if row["consent_directive_id"]
+        )
+        record_access(
+            request.user, [Client(pk=row["client_id"]) for row in page], Action.REFERRAL_LIST
+        )
+        return paginator.get_paginated_response(
+            [write_referral(row, shared.get(row["consent_directive_id"], [])) for row in page]
+        )
 
     @extend_schema(request=ReferralCreateSerializer, responses={201: ReferralSerializer})
     def post(self, request: Request) -> Response:

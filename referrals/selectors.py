@@ -5,10 +5,13 @@ organizations; for everyone else it does not exist (404), care-team
 colleagues included.
 """
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from consent.models import ConsentDirectiveCategory
 from core.events import subject_label
 from core.models import OutboxEvent
 from core.permissions import is_provider
@@ -111,10 +114,28 @@ def incoming_queue(provider: Provider) -> QuerySet[Referral]:
 def wait_days(referral: Referral) -> int | None:
     """Whole days (elapsed time floored to 24 h) from sending to the appointment,
     or to completion when no appointment was set; None while neither exists."""
-    end = referral.appointment_at or referral.completed_at
+    return days_waited(referral.created_at, referral.appointment_at, referral.completed_at)
+
+
+def days_waited(
+    created_at: datetime, appointment_at: datetime | None, completed_at: datetime | None
+) -> int | None:
+    """`wait_days` from a referral's three times (a row of plain values has no referral)."""
+    end = appointment_at or completed_at
     if end is None:
         return None
-    return max(0, (end - referral.created_at) // timedelta(days=1))
+    return max(0, (end - created_at) // timedelta(days=1))
+
+
+def shared_categories_of(directive_ids: Iterable[Any]) -> dict[Any, list[str]]:
+    """What the client agreed to share at referral, for each of these consent
+    directives (a page's), in one query: as `ConsentDirective.categories`
+    lists them, in the order they were recorded."""
+    shared: dict[Any, list[str]] = {}
+    rows = ConsentDirectiveCategory.objects.filter(directive_id__in=set(directive_ids))
+    for directive_id, category in rows.values_list("directive_id", "category"):
+        shared.setdefault(directive_id, []).append(category)
+    return shared
 
 
 def referral_history(referral: Referral) -> QuerySet[OutboxEvent]:

@@ -38,7 +38,7 @@ from records.models import (
 from records.services import add_entry
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
-from referrals.api import ReferralSerializer
+from referrals.api import REFERRAL_ROW_VALUES, ReferralSerializer, write_referral
 from referrals.models import Referral
 from tests.celery_worker import routed  # noqa: F401 - a fixture
 from tests.factories import ClientFactory
@@ -261,7 +261,7 @@ def test_the_referral_list_reads_redirects_with_the_page(
 def test_a_referral_row_reads_what_it_shows_with_the_page(
     ana, dr_lee, intake_kim, intake_hal, api_as
 ):
-    """The list reads only the columns its rows show (`REFERRAL_ROW_COLUMNS`):
+    """The list reads only the columns its rows show (`REFERRAL_ROW_VALUES`):
     a page of referrals with a service, shared categories, a decline and a
     redirect costs the queries of a page of one referral (the shared
     categories are one query for the page), and every field still shows what
@@ -349,12 +349,24 @@ def test_a_referral_row_is_written_as_its_declared_fields_write_it(
         provider=dr_lee, referral=to_kim(), reason="Moved away"
     )
     for referral in (sent, shared, scheduled, completed, declined, onward, cancelled):
-        for row in (
-            referral_selectors.visible_referrals(dr_lee).get(pk=referral.pk),
-            Referral.objects.get(pk=referral.pk),  # as a detail read loads it
+        listed = referral_selectors.visible_referrals(dr_lee).get(pk=referral.pk)
+        walked = serializers.ModelSerializer.to_representation(ReferralSerializer(), listed)
+        # The list's plain row, with its page's shared categories.
+        row = (
+            referral_selectors.visible_referrals(dr_lee)
+            .prefetch_related(None)
+            .values(*REFERRAL_ROW_VALUES)
+            .get(pk=referral.pk)
+        )
+        shared_categories = referral_selectors.shared_categories_of(
+            [row["consent_directive_id"]]
+        ).get(row["consent_directive_id"], [])
+        for fast in (
+            ReferralSerializer(listed).data,
+            # As a detail read loads it.
+            ReferralSerializer(Referral.objects.get(pk=referral.pk)).data,
+            write_referral(row, shared_categories),
         ):
-            fast = ReferralSerializer(row).data
-            walked = serializers.ModelSerializer.to_representation(ReferralSerializer(), row)
             assert dict(fast) == dict(walked), referral.status
             assert [type(v) for v in fast.values()] == [type(v) for v in walked.values()]
             assert list(fast) == list(walked)
