@@ -39,6 +39,22 @@ class ServiceRef(serializers.Serializer):
     name = Text()
 
 
+# The referral's own columns a row shows under their own names: read by the
+# list (REFERRAL_ROW_VALUES) and declared by ReferralSerializer, in its order.
+REFERRAL_OWN_FIELDS = (
+    "reason",
+    "urgency",
+    "status",
+    "created_at",
+    "accepted_at",
+    "appointment_at",
+    "completed_at",
+    "declined_at",
+    "decline_reason",
+    "cancelled_at",
+    "cancel_reason",
+)
+
 # What a row of the referral list reads, as plain values (`write_referral`):
 # the referral's own columns and what the row shows of its client, its two
 # organizations, its service and who referred (the client's name and birth
@@ -61,17 +77,7 @@ REFERRAL_ROW_VALUES = (
     "referred_by_id",
     "referred_by__full_name",
     "referred_by__username",
-    "reason",
-    "urgency",
-    "status",
-    "created_at",
-    "accepted_at",
-    "appointment_at",
-    "completed_at",
-    "declined_at",
-    "decline_reason",
-    "cancelled_at",
-    "cancel_reason",
+    *REFERRAL_OWN_FIELDS,
     "report_entry_id",
     "consent_directive_id",
     "redirected_from_id",
@@ -84,11 +90,6 @@ def referral_values(referral: Referral) -> dict:
     (REFERRAL_ROW_VALUES); the redirect is looked up when it was not read with
     it, and only for a declined referral (the only kind redirected)."""
     client, referrer = referral.client, referral.referred_by
-    redirected_to = getattr(referral, "redirected_to_pk", None)
-    if referral.status == ReferralStatus.DECLINED and not hasattr(referral, "redirected_to_pk"):
-        redirected_to = (
-            Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True).first()
-        )
     return {
         "id": referral.pk,
         "client_id": client.pk,
@@ -118,8 +119,19 @@ def referral_values(referral: Referral) -> dict:
         "report_entry_id": referral.report_entry_id,
         "consent_directive_id": referral.consent_directive_id,
         "redirected_from_id": referral.redirected_from_id,
-        "redirected_to_pk": redirected_to,
+        "redirected_to_pk": redirected_to(referral),
     }
+
+
+def redirected_to(referral: Referral) -> Any:
+    """The id of the referral that redirected this one, if any. Only a declined
+    referral is redirected: no query for the others; the list reads it with
+    the referral (`selectors.visible_referrals`), a detail read looks it up."""
+    if referral.status != ReferralStatus.DECLINED:
+        return None
+    if hasattr(referral, "redirected_to_pk"):
+        return referral.redirected_to_pk
+    return Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True).first()
 
 
 def write_referral(row: dict, shared_categories: list[str]) -> dict:
@@ -202,17 +214,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "to_organization_name",
             "service",
             "referred_by",
-            "reason",
-            "urgency",
-            "status",
-            "created_at",
-            "accepted_at",
-            "appointment_at",
-            "completed_at",
-            "declined_at",
-            "decline_reason",
-            "cancelled_at",
-            "cancel_reason",
+            *REFERRAL_OWN_FIELDS,
             "report_entry",
             "wait_days",
             "shared_categories",
@@ -246,12 +248,8 @@ class ReferralSerializer(serializers.ModelSerializer):
         return services.shared_categories(referral)
 
     def get_redirected_to(self, referral: Referral) -> str | None:
-        if referral.status != ReferralStatus.DECLINED:
-            return None  # only a declined referral is redirected: no query for the others
-        if hasattr(referral, "redirected_to_pk"):  # read with the list (selectors)
-            return str(referral.redirected_to_pk) if referral.redirected_to_pk else None
-        newer = Referral.objects.filter(redirected_from=referral).values_list("pk", flat=True)
-        return str(newer[0]) if newer else None
+        newer = redirected_to(referral)
+        return str(newer) if newer else None
 
 
 class ReferralCreateSerializer(serializers.Serializer):
