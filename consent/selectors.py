@@ -524,10 +524,7 @@ def access_log_rows(client: Client) -> KeysFirst:
     """`access_log_pages` as plain rows (ACCESS_LOG_COLUMNS), newest first: the
     API's page of fifty builds no model instances, which was most of its time
     after the SQL (docs/performance.md, "Province scale")."""
-    return KeysFirst(
-        AccessEvent.objects.filter(client=client).order_by("-at", "-id"),
-        AccessEvent.objects.values(*ACCESS_LOG_COLUMNS),
-    )
+    return KeysFirst(access_log(client), AccessEvent.objects.values(*ACCESS_LOG_COLUMNS))
 
 
 def emergency_review_queue(officer: Provider, reviewed: bool = False) -> QuerySet[EmergencyAccess]:

@@ -38,9 +38,6 @@ class KeysFirst:
     def count(self) -> int:
         return self._ordered.count()
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, window: Any) -> list:
         if not isinstance(window, slice):
             raise TypeError("A KeysFirst list is read a page (a slice) at a time.")
