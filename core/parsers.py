@@ -29,16 +29,17 @@ def _unpaired_surrogate_in(data: Any) -> str | None:
     """The top-level field whose value holds an unpaired surrogate ("detail"
     when the body is not an object, or a top-level key holds one), else None.
     Walked without recursion: a body may be nested as deep as json reads."""
+    # JSON's keys are strings, so every field named here is one.
     top = data.items() if isinstance(data, dict) else [("detail", data)]
     for key, value in top:
-        if isinstance(key, str) and _SURROGATE.search(key):
+        if _SURROGATE.search(key):
             return "detail"
         stack = [value]
         while stack:
             item = stack.pop()
             if isinstance(item, str):
                 if _SURROGATE.search(item):
-                    return key if isinstance(key, str) else "detail"
+                    return key
             elif isinstance(item, dict):
                 stack.extend(item.keys())
                 stack.extend(item.values())
