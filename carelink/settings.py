@@ -395,7 +395,8 @@ if _proxy_header := env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default=""):
 # the operator of the domain, not a default (docs/security.md).
 SILENCED_SYSTEM_CHECKS = [
     "security.W021",
-    # The referral figures' covering indexes (INCLUDE columns) are for PostgreSQL;
+    # The covering indexes (INCLUDE columns: the referral figures', the client
+    # search's) are for PostgreSQL;
     # SQLite builds the same index on its key columns alone, which is still right.
     "models.W040",
 ]

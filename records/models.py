@@ -159,6 +159,15 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["health_card_normalized", "birth_date"]),
             models.Index(fields=["family_name", "given_name"]),
+            # Every column a search filters and sorts on, by client id: so a
+            # search can take the caller's clients one by one without reading
+            # their rows (PostgreSQL; docs/performance.md, "Province scale",
+            # change 32).
+            models.Index(
+                fields=["id"],
+                include=["family_name", "given_name", "health_card_normalized", "birth_date"],
+                name="client_search_columns",
+            ),
         ]
         permissions = [("access_client", "Access the client's record as a care-team organization")]
 

@@ -1,0 +1,145 @@
+"""A client search is read a page at a time, the page's clients chosen first
+and only they read whole (core.paging.KeysFirst, `consent.selectors.
+search_clients`): every page is its slice of the whole search, through the API
+and the web page, ties in name broken by id, only the caller's clients; the
+audit still marks the clients read under emergency access; and on PostgreSQL a
+page reads its own fifty rows whole, not every match (docs/performance.md,
+"Province scale", change 32)."""
+
+import json
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from consent.selectors import search_clients
+from consent.services import grant_emergency_access
+from core.models import AccessEvent
+from records.models import Client, ClientGroupObjectPermission
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+CLIENTS = "/api/v1/clients/"
+
+
+def the_search(provider, word: str) -> list[str]:
+    """Every client of the provider's care teams with the word in a name, in
+    the list's order, as the plainest query reads it."""
+    mine = Client.objects.filter(
+        clientgroupobjectpermission__group=provider.organization.group,
+        family_name__icontains=word,
+    )
+    return [
+        str(pk)
+        for pk in mine.order_by("family_name", "given_name", "id").values_list("pk", flat=True)
+    ]
+
+
+@pytest.fixture
+def okafors(dr_lee, outsider):
+    """Sixty of Dr. Lee's clients share a name (the id orders them), a few
+    have another, and the outsider has Okafors of their own."""
+    for _ in range(60):
+        ClientFactory(given_name="Mara", family_name="Okafor", registered_by=dr_lee)
+    for n in range(4):
+        ClientFactory(given_name="Lin", family_name=f"Okafor-{n}", registered_by=dr_lee)
+        ClientFactory(given_name="Mara", family_name="Brown", registered_by=dr_lee)
+        ClientFactory(given_name="Mara", family_name="Okafor", registered_by=outsider)
+    return the_search(dr_lee, "okafor")
+
+
+def test_every_api_page_is_its_slice_of_the_whole_search(okafors, dr_lee, api_as):
+    lee = api_as(dr_lee)
+    assert len(okafors) == 64
+    for size, page in ((50, 1), (50, 2), (7, 1), (7, 5), (10, 7), (100, 1)):
+        response = lee.get(CLIENTS, {"q": "okafor", "page_size": size, "page": page})
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["count"] == 64
+        shown = [row["id"] for row in body["results"]]
+        assert shown == okafors[(page - 1) * size : page * size] != [], (size, page)
+        assert {row["family_name"][:6] for row in body["results"]} == {"Okafor"}
+
+
+def test_every_web_page_is_its_slice_of_the_whole_search(okafors, dr_lee, client):
+    client.force_login(dr_lee)
+    for page in (1, 2):
+        response = client.get("/clients/", {"q": "OKAF", "page": page})
+        assert response.status_code == 200
+        shown = [str(c.pk) for c in response.context["clients"]]
+        assert shown == okafors[(page - 1) * 50 : page * 50] != []
+        assert response.context["page"].paginator.count == 64
+
+
+def test_a_search_writes_one_event_per_client_shown(okafors, dr_lee, api_as):
+    before = set(AccessEvent.objects.values_list("pk", flat=True))
+    api_as(dr_lee).get(CLIENTS, {"q": "okafor", "page_size": 7, "page": 3})
+    new = AccessEvent.objects.exclude(pk__in=before)
+    assert sorted(str(pk) for pk in new.values_list("client_id", flat=True)) == sorted(
+        okafors[14:21]
+    )
+    assert {(e.action, e.actor_id, e.emergency) for e in new} == {
+        ("client.search", dr_lee.pk, False)
+    }
+
+
+def test_a_search_marks_only_the_clients_read_under_emergency_access(ana, emp_jo, api_as):
+    ClientFactory(given_name="Lucia", family_name="Silva", registered_by=emp_jo)
+    grant_emergency_access(provider=emp_jo, client=ana, reason="Crisis call: safety plan needed.")
+    before = set(AccessEvent.objects.values_list("pk", flat=True))
+    found = api_as(emp_jo).get(CLIENTS, {"q": "silva"}).json()["results"]
+    assert len(found) == 2
+    marked = dict(AccessEvent.objects.exclude(pk__in=before).values_list("client_id", "emergency"))
+    assert {str(k): v for k, v in marked.items()} == {
+        row["id"]: row["id"] == str(ana.pk) for row in found
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_of_a_common_name_reads_its_own_rows_whole(postgresql, dr_lee, outsider):
+    """400 of the caller's clients and 2,000 others share a name. The plain
+    statement (filter, sort, limit, whole rows) read every client whole for
+    each page, 2,402 (checked); the page takes its keys first, then reads its
+    fifty rows."""
+    lees = ClientGroupObjectPermission.objects.get(
+        content_object=ClientFactory(given_name="Mara", family_name="Okafor", registered_by=dr_lee)
+    )
+    theirs = ClientGroupObjectPermission.objects.get(
+        content_object=ClientFactory(
+            given_name="Mara", family_name="Okafor", registered_by=outsider
+        )
+    )
+    with connection.cursor() as cursor:
+        # Clients by the thousand, each with the care-team permission row the
+        # gate reads: "Okafor 1" to "Okafor 400" Dr. Lee's, the rest the outsider's.
+        cursor.execute(
+            "WITH new AS (INSERT INTO records_client (id, given_name, family_name, birth_date,"
+            " health_card_number, health_card_normalized, phone, email, created_at)"
+            " SELECT gen_random_uuid(), 'Mara', 'Okafor ' || g, %s, '', '', '', '', now()"
+            " FROM generate_series(1, 2400) AS g RETURNING id, family_name)"
+            " INSERT INTO records_clientgroupobjectpermission (content_object_id, group_id,"
+            " permission_id) SELECT id, CASE WHEN split_part(family_name, ' ', 2)::int <= 400"
+            " THEN %s ELSE %s END, %s FROM new",
+            [date(1980, 1, 1), lees.group_id, theirs.group_id, lees.permission_id],
+        )
+        cursor.execute("ANALYZE")
+    search = search_clients(dr_lee, "okafor")
+    assert search.count() == 401
+    for window in (slice(0, 50), slice(350, 400)):
+        plan = json.loads(search.page_of(window).explain(analyze=True, format="json"))[0]["Plan"]
+        whole = sum(
+            node["Actual Rows"] * node["Actual Loops"]
+            for node in outside_subplans(plan)
+            if node.get("Relation Name") == "records_client"
+        )
+        assert whole <= 50, (window, whole)
+        assert [str(c.pk) for c in search[window]] == the_search(dr_lee, "okafor")[window]
+
+
+def outside_subplans(plan: dict):
+    """The plan's nodes, leaving out its subplans (the page's keys)."""
+    yield plan
+    for child in plan.get("Plans", []):
+        if child.get("Parent Relationship") not in ("InitPlan", "SubPlan"):
+            yield from outside_subplans(child)
