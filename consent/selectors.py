@@ -97,15 +97,17 @@ def _birth_date_of(term: str) -> date | None:
         return None
 
 
-def search_clients(provider: Provider, text: str) -> QuerySet[Client] | KeysFirst:
+def search_clients(provider: Provider, text: str) -> KeysFirst:
     """The provider's visible clients matching every word of `text` by name,
     birth date (YYYY-MM-DD) or health card number (with or without dashes and
-    spaces): "Silva 1992-03-14" finds Ana Silva born that day.
+    spaces): "Silva 1992-03-14" finds Ana Silva born that day. No words: all
+    of them.
 
-    A list for a paginator (it counts and slices), each client read with rule 4
-    for the audit row the list writes (core.audit)."""
+    A list for a paginator (it counts and slices), in name order, each client
+    read with rule 4 for the audit row the list writes (core.audit)."""
     clients = visible_clients(provider)
-    for term in text.split():
+    words = text.split()
+    for term in words:
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)
         if card:
@@ -114,26 +116,31 @@ def search_clients(provider: Provider, text: str) -> QuerySet[Client] | KeysFirs
         if born is not None:
             match |= Q(birth_date=born)
         clients = clients.filter(match)
-    if not text.split():
-        return with_emergency_read(clients, provider).order_by("family_name", "given_name", "id")
-    # The same order, written so that no index can produce it: the names are
-    # never NULL, so NULLS FIRST changes nothing but the plan. Given the name
-    # index, PostgreSQL would walk the whole province in name order testing
-    # each client against the caller's care teams and the words (200 ms for a
-    # common name at 100,000 clients); without it, it takes the caller's
-    # clients or the trigram matches (records migration 0009), whichever are
-    # fewer, and sorts the few that are both.
+    # The order by name, written so that no index can produce it: the names
+    # are never NULL, so NULLS FIRST changes nothing but the plan. Given the
+    # name index, PostgreSQL walks the province in name order testing each
+    # client against the caller's care teams (and the words), which grows with
+    # the province: 200 ms for a common name at 100,000 clients, 152 ms for the
+    # first page of a caseload of 4,000 at 1,000,000. Without it, it takes the
+    # caller's clients or the trigram matches (records migration 0009),
+    # whichever are fewer, and sorts those that are both.
     #
     # The page's keys first: the caller's clients are then read from the
-    # search's covering index (`client_search_columns`) without their rows, and
-    # only the page's fifty rows are read whole. Asked for whole rows, a common
-    # name at 1,000,000 clients was a parallel scan of its 111,000 trigram
-    # matches (68 ms, and 80 for the count) where the caller's 4,000 clients by
-    # the index take 12 (docs/performance.md, "Province scale", change 32).
+    # search's covering index (`client_search_columns`) without their rows,
+    # and only the page's fifty are read whole; asked for whole rows,
+    # PostgreSQL priced reading 4,000 clients one by one above scanning all
+    # 111,000 matches of a common name (68 ms, where the index takes 12).
+    # docs/performance.md, "Province scale", change 32.
     ordered = clients.order_by(
         F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
     )
-    return KeysFirst(ordered, with_emergency_read(Client.objects.all(), provider))
+    rows = with_emergency_read(Client.objects.all(), provider)
+    if words:
+        return KeysFirst(ordered, rows)
+    # Without words the list is every visible client, one per care-team
+    # permission row of the organization (a row names one existing client,
+    # once): counted on those rows' own index.
+    return KeysFirst(ordered, rows, counted=visible_client_ids(provider))
 
 
 def _emergencies(now: datetime, *, provider: Any) -> QuerySet[EmergencyAccess]:

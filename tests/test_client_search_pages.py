@@ -1,7 +1,8 @@
 """A client search is read a page at a time, the page's clients chosen first
 and only they read whole (core.paging.KeysFirst, `consent.selectors.
 search_clients`): every page is its slice of the whole search, through the API
-and the web page, ties in name broken by id, only the caller's clients; the
+and the web page, ties in name broken by id, only the caller's clients, and
+the list without words counted on the care-team permission rows; the
 audit still marks the clients read under emergency access; and on PostgreSQL a
 page reads its own fifty rows whole, not every match (docs/performance.md,
 "Province scale", change 32)."""
@@ -16,6 +17,7 @@ from consent.selectors import search_clients
 from consent.services import grant_emergency_access
 from core.models import AccessEvent
 from records.models import Client, ClientGroupObjectPermission
+from records.services import leave_care_team
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +72,38 @@ def test_every_web_page_is_its_slice_of_the_whole_search(okafors, dr_lee, client
         shown = [str(c.pk) for c in response.context["clients"]]
         assert shown == okafors[(page - 1) * 50 : page * 50] != []
         assert response.context["page"].paginator.count == 64
+
+
+def test_every_page_of_the_whole_list_is_its_slice_and_counts_the_teams_clients(
+    okafors, dr_lee, api_as, client
+):
+    """Without words: every client of the caller's care teams, in name order,
+    counted on the care-team permission rows; a client whose team the
+    organization leaves drops out of the rows and the count alike."""
+    everyone = [
+        str(pk)
+        for pk in Client.objects.filter(
+            clientgroupobjectpermission__group=dr_lee.organization.group
+        )
+        .order_by("family_name", "given_name", "id")
+        .values_list("pk", flat=True)
+    ]
+    assert len(everyone) == 68
+    lee = api_as(dr_lee)
+    for size, page in ((50, 1), (50, 2), (9, 8), (100, 1)):
+        body = lee.get(CLIENTS, {"page_size": size, "page": page}).json()
+        assert body["count"] == 68
+        assert [row["id"] for row in body["results"]] == everyone[(page - 1) * size : page * size]
+    client.force_login(dr_lee)
+    response = client.get("/clients/", {"page": 2})
+    assert [str(c.pk) for c in response.context["clients"]] == everyone[50:]
+    assert response.context["page"].paginator.count == 68
+
+    gone = Client.objects.get(pk=everyone[3])
+    leave_care_team(actor=dr_lee, client=gone, provider=dr_lee)
+    body = lee.get(CLIENTS, {"page_size": 100}).json()
+    assert body["count"] == 67
+    assert [row["id"] for row in body["results"]] == everyone[:3] + everyone[4:]
 
 
 def test_a_search_writes_one_event_per_client_shown(okafors, dr_lee, api_as):
