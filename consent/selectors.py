@@ -134,6 +134,8 @@ def search_clients(provider: Provider, text: str) -> KeysFirst:
     ordered = clients.order_by(
         F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
     )
+    # The rows are read by the page's keys alone, and the keys are drawn from
+    # `ordered`, which is the gate (rule 1) and the words.
     rows = with_emergency_read(Client.objects.all(), provider)
     if words:
         return KeysFirst(ordered, rows)
