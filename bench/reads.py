@@ -450,6 +450,11 @@ def main() -> None:
                 lambda: floor_search(cursor, search),
             ),
             Read(
+                "client search ?q=Li (two letters)",
+                lambda: api["search"].get("/api/v1/clients/?q=Li"),
+                lambda: floor_search(cursor, {**search, "q": "%LI%", "card": "%LI%"}),
+            ),
+            Read(
                 "client list (no words)",
                 lambda: api["search"].get("/api/v1/clients/"),
                 lambda: floor_client_list(cursor, search),

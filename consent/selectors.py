@@ -24,7 +24,7 @@ from consent.models import (
 )
 from core.audit import EMERGENCY_READER, UNDER_EMERGENCY, emergency_as_read
 from core.models import AccessEvent
-from core.paging import KeysFirst
+from core.paging import KeysFirst, among
 from core.permissions import entry_readers_q, is_provider, may_read_entries
 from core.vocabulary import Category
 from records.models import (
@@ -70,7 +70,7 @@ def visible_client_ids(provider: Provider) -> QuerySet:
     ).values("content_object_id")
 
 
-def visible_clients(provider: Provider) -> QuerySet[Client]:
+def visible_clients(provider: Provider, *, one_by_one: bool = False) -> QuerySet[Client]:
     """Rule 1: the clients on whose care team the provider's organization is.
 
     Care-team organizations hold `access_client` on the client through their
@@ -78,10 +78,17 @@ def visible_clients(provider: Provider) -> QuerySet[Client]:
     `records.services`). Only the provider's own organization's group counts:
     no global permission, no other group, no superuser flag and no client
     account sees a client this way.
+
+    `one_by_one`: the same clients, written so that the database takes the
+    caller's clients first and tests each (`core.paging.among`), where
+    otherwise it may choose to scan the province's clients and meet the
+    caller's: for a filter no index narrows (docs/performance.md, "Province
+    scale", change 33).
     """
     if not is_provider(provider):
         return Client.objects.none()
-    return Client.objects.filter(pk__in=visible_client_ids(provider))
+    ids = visible_client_ids(provider)
+    return Client.objects.filter(among(ids) if one_by_one else Q(pk__in=ids))
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -105,8 +112,14 @@ def search_clients(provider: Provider, text: str) -> KeysFirst:
 
     A list for a paginator (it counts and slices), in name order, each client
     read with rule 4 for the audit row the list writes (core.audit)."""
-    clients = visible_clients(provider)
     words = text.split()
+    # No words, or a word of one or two letters (no trigram for the indexes to
+    # look up): the caller's clients are the only narrowing, so read first.
+    # Left to choose, PostgreSQL scanned the province's clients for them (a
+    # two-letter word: 38 ms a statement at 100,000 clients, against 7;
+    # docs/performance.md, "Province scale", change 33).
+    unnarrowed = not words or any(len(word) < 3 for word in words)
+    clients = visible_clients(provider, one_by_one=unnarrowed)
     for term in words:
         match = Q(given_name__icontains=term) | Q(family_name__icontains=term)
         card = normalize_health_card(term)

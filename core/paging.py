@@ -49,15 +49,21 @@ class KeysFirst:
     def page_of(self, window: slice) -> QuerySet:
         """The statement of one page (`window`: its slice of the whole list)."""
         keys = self._ordered.values("pk")[window]
-        if connection.vendor == "postgresql":
-            # `id = ANY(ARRAY(keys))`, not `id IN (keys)`: keys the planner can
-            # only look up by the primary key. Given `IN`, it may hash the
-            # page's keys and scan the whole table to meet them, as it did for
-            # a log of 24,000 events (tests/test_access_log_pages.py).
-            among = _AnyOf(F("pk"), ArraySubquery(keys))
-        else:
-            among = Q(pk__in=keys)
-        return self._rows.filter(among).order_by(*self._ordered.query.order_by)
+        # Given `IN`, PostgreSQL may hash the page's keys and scan the whole
+        # table to meet them, as it did for a log of 24,000 events
+        # (tests/test_access_log_pages.py).
+        return self._rows.filter(among(keys)).order_by(*self._ordered.query.order_by)
+
+
+def among(keys: QuerySet) -> Q:
+    """A filter to the rows whose primary key `keys` (a query of one column)
+    returns, written so that the database takes the keys first and looks each
+    up by the primary key: `pk = ANY(ARRAY(keys))` on PostgreSQL, whose
+    planner cannot turn it into a join (`pk IN (keys)`, which it may answer by
+    scanning the table instead); `pk IN (keys)` elsewhere."""
+    if connection.vendor == "postgresql":
+        return Q(_AnyOf(F("pk"), ArraySubquery(keys)))
+    return Q(pk__in=keys)
 
 
 class _AnyOf(Lookup):
