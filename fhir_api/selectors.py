@@ -9,17 +9,19 @@ Each read is a fixed number of queries, whatever the size of the record.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 
 from consent.models import ConsentDirective
 from consent.selectors import (
     directives_of,
     entry_visibility_q,
+    visible_client_ids,
     visible_clients,
     visible_entries,
     withheld_count,
 )
+from core.paging import KeysFirst
 from core.permissions import may_read_entries
 from measures.models import Assessment
 from measures.selectors import visible_assessments
@@ -91,10 +93,15 @@ class PatientSearch:
     born_until: date | None = None  # inclusive
 
 
-def search_patients(provider: Provider, search: PatientSearch) -> QuerySet[Client]:
+def search_patients(provider: Provider, search: PatientSearch) -> KeysFirst:
     """The caller's visible clients (rule 1) matching every criterion: nobody
-    else is ever counted, matched or hinted at."""
-    clients = visible_clients(provider)
+    else is ever counted, matched or hinted at. A list for a paginator, in
+    name order, read as the client search is (`consent.selectors.
+    search_clients`, docs/performance.md "Province scale", changes 32–33):
+    the page's keys first; the caller's clients first when no criterion has
+    an index to narrow by (none, or the birth date alone)."""
+    narrowed = search.health_cards is not None or search.families is not None
+    clients = visible_clients(provider, one_by_one=not narrowed)
     if search.health_cards is not None:
         cards = [normalize_health_card(card) for card in search.health_cards]
         clients = clients.filter(health_card_normalized__in=[card for card in cards if card])
@@ -108,4 +115,14 @@ def search_patients(provider: Provider, search: PatientSearch) -> QuerySet[Clien
         clients = clients.filter(birth_date__gte=search.born_from)
     if search.born_until is not None:
         clients = clients.filter(birth_date__lte=search.born_until)
-    return clients.order_by("family_name", "given_name", "id")
+    # The name order, written so that no index produces it (the names are
+    # never NULL): see `search_clients`.
+    ordered = clients.order_by(
+        F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
+    )
+    # The rows are read by the page's keys alone, drawn from `ordered` (the gate).
+    rows = Client.objects.all()
+    if search == PatientSearch():
+        # Every visible client: one per care-team permission row.
+        return KeysFirst(ordered, rows, counted=visible_client_ids(provider))
+    return KeysFirst(ordered, rows)

@@ -1,9 +1,9 @@
 """A client search is read a page at a time, the page's clients chosen first
 and only they read whole (core.paging.KeysFirst, `consent.selectors.
 search_clients`): every page is its slice of the whole search, through the API
-and the web page, ties in name broken by id, only the caller's clients, and
-the list without words counted on the care-team permission rows; the
-audit still marks the clients read under emergency access; and on PostgreSQL a
+and the web page (and FHIR's Patient search), ties in name broken by id, only
+the caller's clients, and the list without words counted on the care-team
+permission rows; the audit still marks the clients read under emergency access; and on PostgreSQL a
 page reads its own fifty rows whole, not every match (docs/performance.md,
 "Province scale", change 32)."""
 
@@ -128,6 +128,32 @@ def test_every_page_of_the_whole_list_is_its_slice_and_counts_the_teams_clients(
     body = lee.get(CLIENTS, {"page_size": 100}).json()
     assert body["count"] == 67
     assert [row["id"] for row in body["results"]] == everyone[:3] + everyone[4:]
+
+
+def test_every_page_of_a_fhir_patient_search_is_its_slice(okafors, dr_lee, outsider, api_as):
+    """FHIR's Patient search is read in the same shape (changes 32–33): the
+    whole list, a family name, a birth year alone; `total` counts them all."""
+    lee = api_as(dr_lee)
+    everyone = the_search(dr_lee, "")
+    Client.objects.filter(given_name="Lin").update(birth_date=date(1971, 2, 3))
+    born = the_search(dr_lee, "lin")
+    assert len(born) == 4
+    for query, expected in (
+        ("", everyone),
+        ("family=okafor", okafors),
+        ("birthdate=1971", born),
+    ):
+        assert expected, query
+        for size, page in ((50, 1), (50, 2), (7, 3), (3, 2)):
+            if (page - 1) * size >= len(expected):
+                continue  # no such page (a 404)
+            bundle = lee.get(f"/fhir/R4/Patient?{query}&_count={size}&page={page}").json()
+            assert bundle["total"] == len(expected), query
+            shown = [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+            assert shown == expected[(page - 1) * size : page * size], (query, size, page)
+    theirs = api_as(outsider).get("/fhir/R4/Patient?family=okafor").json()
+    assert theirs["total"] == 4
+    assert not set(okafors) & {entry["resource"]["id"] for entry in theirs["entry"]}
 
 
 def test_a_search_writes_one_event_per_client_shown(okafors, dr_lee, api_as):
