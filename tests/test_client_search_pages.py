@@ -1,11 +1,13 @@
 """A client search is read a page at a time, the page's clients chosen first
 and only they read whole (core.paging.KeysFirst, `consent.selectors.
-search_clients`): every page is its slice of the whole search, through the API
-and the web page (and FHIR's Patient search), ties in name broken by id, only
-the caller's clients, and the list without words counted on the care-team
-permission rows; the audit still marks the clients read under emergency access; and on PostgreSQL a
-page reads its own fifty rows whole, not every match (docs/performance.md,
-"Province scale", change 32)."""
+search_clients`; FHIR's Patient search likewise). Every page is its slice of
+the whole search, through the API, the web page and FHIR, ties in name broken
+by id, the caller's clients only: for long words, for words of one or two
+letters, and for the list without words, counted on the care-team permission
+rows. The audit still marks the clients read under emergency access. On
+PostgreSQL a page reads its own fifty rows whole, not every match, and a
+two-letter search reads the caller's clients, not the province's
+(docs/performance.md, "Province scale", changes 32-34)."""
 
 import json
 from datetime import date
