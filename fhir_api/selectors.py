@@ -9,11 +9,12 @@ Each read is a fixed number of queries, whatever the size of the record.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from consent.models import ConsentDirective
 from consent.selectors import (
+    BY_NAME,
     directives_of,
     entry_visibility_q,
     visible_client_ids,
@@ -97,7 +98,7 @@ def search_patients(provider: Provider, search: PatientSearch) -> KeysFirst:
     """The caller's visible clients (rule 1) matching every criterion: nobody
     else is ever counted, matched or hinted at. A list for a paginator, in
     name order, read as the client search is (`consent.selectors.
-    search_clients`, docs/performance.md "Province scale", changes 32–33):
+    search_clients`, docs/performance.md "Province scale", changes 32–34):
     the page's keys first; the caller's clients first when no criterion has
     an index to narrow by (none, or the birth date alone)."""
     narrowed = search.health_cards is not None or search.families is not None
@@ -115,11 +116,7 @@ def search_patients(provider: Provider, search: PatientSearch) -> KeysFirst:
         clients = clients.filter(birth_date__gte=search.born_from)
     if search.born_until is not None:
         clients = clients.filter(birth_date__lte=search.born_until)
-    # The name order, written so that no index produces it (the names are
-    # never NULL): see `search_clients`.
-    ordered = clients.order_by(
-        F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id"
-    )
+    ordered = clients.order_by(*BY_NAME)
     # The rows are read by the page's keys alone, drawn from `ordered` (the gate).
     rows = Client.objects.all()
     if search == PatientSearch():
