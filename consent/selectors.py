@@ -112,7 +112,29 @@ def _birth_date_of(term: str) -> date | None:
 # page of a caseload of 4,000 at 1,000,000. Without it, it takes the caller's
 # clients or the trigram matches (records migration 0009), whichever are
 # fewer, and sorts those that are both.
-BY_NAME = (F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id")
+_BY_NAME = (F("family_name").asc(nulls_first=True), F("given_name").asc(nulls_first=True), "id")
+
+
+def clients_by_name(
+    provider: Provider, clients: QuerySet[Client], rows: QuerySet[Client], *, everyone: bool
+) -> KeysFirst:
+    """`clients` (from `visible_clients(provider)`, filtered or not) as a list
+    for a paginator, in name order, the page's keys first: the caller's
+    clients are then read from the search's covering index
+    (`client_search_columns`) without their rows, and only the page's fifty
+    are read whole, as `rows`. Asked for whole rows, PostgreSQL priced reading
+    4,000 clients one by one above scanning all 111,000 matches of a common
+    name (68 ms, where the index takes 12; docs/performance.md, "Province
+    scale", change 32). The rows are read by the page's keys alone, and the
+    keys are drawn from `clients`, which is the gate (rule 1) and its filters.
+
+    `everyone`: `clients` is unfiltered, every visible client, one per
+    care-team permission row of the organization (a row names one existing
+    client, once): counted on those rows' own index."""
+    ordered = clients.order_by(*_BY_NAME)
+    if everyone:
+        return KeysFirst(ordered, rows, counted=visible_client_ids(provider))
+    return KeysFirst(ordered, rows)
 
 
 def search_clients(provider: Provider, text: str) -> KeysFirst:
@@ -140,22 +162,8 @@ def search_clients(provider: Provider, text: str) -> KeysFirst:
         if born is not None:
             match |= Q(birth_date=born)
         clients = clients.filter(match)
-    # In name order (`BY_NAME`), the page's keys first: the caller's clients
-    # are then read from the search's covering index (`client_search_columns`)
-    # without their rows, and only the page's fifty are read whole. Asked for
-    # whole rows, PostgreSQL priced reading 4,000 clients one by one above
-    # scanning all 111,000 matches of a common name (68 ms, where the index
-    # takes 12; docs/performance.md, "Province scale", change 32).
-    ordered = clients.order_by(*BY_NAME)
-    # The rows are read by the page's keys alone, and the keys are drawn from
-    # `ordered`, which is the gate (rule 1) and the words.
     rows = with_emergency_read(Client.objects.all(), provider)
-    if words:
-        return KeysFirst(ordered, rows)
-    # Without words the list is every visible client, one per care-team
-    # permission row of the organization (a row names one existing client,
-    # once): counted on those rows' own index.
-    return KeysFirst(ordered, rows, counted=visible_client_ids(provider))
+    return clients_by_name(provider, clients, rows, everyone=not words)
 
 
 def _emergencies(now: datetime, *, provider: Any) -> QuerySet[EmergencyAccess]:

@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from consent.models import ConsentDirective
 from consent.selectors import (
-    BY_NAME,
+    clients_by_name,
     directives_of,
     entry_visibility_q,
-    visible_client_ids,
     visible_clients,
     visible_entries,
     withheld_count,
@@ -116,10 +115,6 @@ def search_patients(provider: Provider, search: PatientSearch) -> KeysFirst:
         clients = clients.filter(birth_date__gte=search.born_from)
     if search.born_until is not None:
         clients = clients.filter(birth_date__lte=search.born_until)
-    ordered = clients.order_by(*BY_NAME)
-    # The rows are read by the page's keys alone, drawn from `ordered` (the gate).
-    rows = Client.objects.all()
-    if search == PatientSearch():
-        # Every visible client: one per care-team permission row.
-        return KeysFirst(ordered, rows, counted=visible_client_ids(provider))
-    return KeysFirst(ordered, rows)
+    return clients_by_name(
+        provider, clients, Client.objects.all(), everyone=search == PatientSearch()
+    )
