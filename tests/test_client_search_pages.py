@@ -22,6 +22,7 @@ from core.models import AccessEvent
 from records.models import Client, ClientGroupObjectPermission
 from records.services import leave_care_team
 from tests.factories import ClientFactory
+from tests.test_access_log_pages import nodes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -229,7 +230,7 @@ def test_a_page_of_a_common_name_reads_its_own_rows_whole(postgresql, dr_lee, ou
         plan = json.loads(statement.explain(analyze=True, format="json"))[0]["Plan"]
         read = sum(
             node["Actual Rows"] * node["Actual Loops"]
-            for node in every_node(plan)
+            for node in nodes_of(plan)
             if node.get("Relation Name") == "records_client"
         )
         assert read <= 401 + 50, read
@@ -241,9 +242,3 @@ def outside_subplans(plan: dict):
     for child in plan.get("Plans", []):
         if child.get("Parent Relationship") not in ("InitPlan", "SubPlan"):
             yield from outside_subplans(child)
-
-
-def every_node(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from every_node(child)
