@@ -443,10 +443,14 @@ def _require_authoring_organization(provider: Provider, entry: Entry, verb: str)
 
 
 def check_entry_is_current(entry: Entry, verb: str) -> None:
+    """Only the newest version of an entry that is not retracted is amended or
+    retracted (`verb`: "amend" or "retract"); otherwise a 409 that says why."""
     if entry.retracted_at is not None:
-        raise Conflict(f"This entry was retracted; it cannot be {verb}.")
+        if verb == "retract":
+            raise Conflict("This entry is already retracted.")
+        raise Conflict(f"This entry was retracted; it cannot be {verb}ed.")
     if entry.superseded_at is not None:
-        raise Conflict(f"This version was amended since; {verb[:-1]} the newest version instead.")
+        raise Conflict(f"This version was amended since; {verb} the newest version instead.")
 
 
 @transaction.atomic
@@ -458,7 +462,7 @@ def amend_entry(
     version keeps the client, category, kind and when it happened, so consent
     decides about it exactly as about the original."""
     _require_authoring_organization(provider, entry, "amend")
-    check_entry_is_current(entry, "amended")
+    check_entry_is_current(entry, "amend")
     title = require_text("title", title, TITLE_LIMIT)
     body = entry.body if body is None else body
     if len(body) > BODY_LIMIT:
@@ -498,8 +502,7 @@ def retract_entry(*, provider: Provider, entry: Entry, reason: str) -> Entry:
     readers see a tombstone with who, when and why, and no content."""
     _require_authoring_organization(provider, entry, "retract")
     reason = require_text("reason", reason, REASON_LIMIT)
-    if entry.superseded_at is not None:
-        raise Conflict("This version was amended since; retract the newest version instead.")
+    check_entry_is_current(entry, "retract")
     now = timezone.now()
     claimed = Entry.objects.filter(pk=entry.pk, retracted_at__isnull=True).update(
         retracted_at=now, retracted_by=provider, retract_reason=reason

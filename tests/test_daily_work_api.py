@@ -164,6 +164,7 @@ def test_amend_keeps_the_original_and_shows_it_as_amended(ana, dr_lee, note, api
         f"/api/v1/clients/{ana.pk}/entries/{note.pk}/amend/", {"title": "x"}, format="json"
     )
     assert again.status_code == 409
+    assert "amend the newest version instead" in again.content.decode()
 
 
 def test_only_the_authoring_organization_amends_or_retracts(ana, intake_kim, note, api_as):
