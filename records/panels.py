@@ -17,10 +17,8 @@ from core.panels import MAIN, SIDE, ClientPanel, register_panel
 from core.permissions import may_read_entries
 from records.forms import (
     AddColleagueForm,
-    AmendEntryForm,
     DemographicsForm,
     EntryForm,
-    RetractEntryForm,
     TimelineFilterForm,
 )
 from records.models import CareTeamMembership, Client
@@ -30,6 +28,10 @@ from records.selectors import active_care_team
 FOLD_AFTER = 600
 
 TIMELINE_PAGE_SIZE = 50
+
+# What the organization may do to its own entries, each a form brought in when
+# opened (the URL names are entry-amend and entry-retract).
+CHANGE_VERBS = (("amend", "Amend"), ("retract", "Retract"))
 
 
 def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
@@ -47,7 +49,7 @@ def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> di
         entries = entries.filter(category=category)
     timeline = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(timeline.object_list)
-    _attach_versions_and_forms(provider, client, rows, forms, visibility)
+    _attach_versions(provider, client, rows, visibility)
     return {
         "timeline": timeline,
         "entries": rows,
@@ -57,15 +59,15 @@ def _timeline(request: HttpRequest, client: Client, forms: dict[str, Any]) -> di
         "withheld": entry_counts(provider, client, visibility=visibility)[1],
         "reads_entries": True,
         "fold_after": FOLD_AFTER,
+        "change_verbs": CHANGE_VERBS,
     }
 
 
-def _attach_versions_and_forms(
-    provider, client: Client, rows: list, forms: dict, visibility: Q
-) -> None:
+def _attach_versions(provider, client: Client, rows: list, visibility: Q) -> None:
     """Each amended entry's previous version (one query for the page, through
-    the engine, with the timeline's decision `visibility`), and the amend and
-    retract forms on the organization's own."""
+    the engine, with the timeline's decision `visibility`), and whether the
+    organization may amend or retract the entry. The forms themselves come only
+    when one is opened (`records.views.entry_amend`, `entry_retract`)."""
     previous_ids = [entry.amends_id for entry in rows if entry.amends_id]
     versions = (
         visible_entry_versions(provider, client, visibility).filter(pk__in=previous_ids)
@@ -73,23 +75,12 @@ def _attach_versions_and_forms(
         else []
     )
     previous = {version.pk: version for version in versions}
-    change = forms.get("entry_change")
     for entry in rows:
         entry.previous = previous.get(entry.amends_id)
-        entry.ours = entry.organization_id == provider.organization_id
         entry.folded = len(entry.body) > FOLD_AFTER
-        entry.open_change = change[0] if change and change[1] == entry.pk else ""
-        if not entry.ours or entry.retracted_at:
-            continue
-        amend = AmendEntryForm(
-            prefix=f"amend-{entry.pk}", initial={"title": entry.title, "body": entry.body}
+        entry.changeable = (
+            entry.organization_id == provider.organization_id and not entry.retracted_at
         )
-        retract = RetractEntryForm(prefix=f"retract-{entry.pk}")
-        if change == ("amend", entry.pk):
-            amend = forms["entry_change_form"]
-        elif change == ("retract", entry.pk):
-            retract = forms["entry_change_form"]
-        entry.amend_form, entry.retract_form = amend, retract
 
 
 def _add_entry(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:

@@ -170,11 +170,22 @@ def care_team_leave(request: HttpRequest, client: Client, provider_id: str) -> H
     return redirect("dashboard")
 
 
+# The client page's timeline offers "Amend" and "Retract" on the organization's
+# own entries and brings each form in only when it is opened (htmx, or this page
+# without JavaScript): fifty entries' forms rendered up front cost more than the
+# rest of the page (docs/web.md, "The timeline's amend and retract forms").
+CHANGE_FORMS = {"amend": AmendEntryForm, "retract": RetractEntryForm}
+
+
 def _entry_change(request: HttpRequest, client: Client, entry_id: str, verb: str) -> HttpResponse:
     entry = access_entry(request.user, client, entry_id)
     services.check_may_change_entry(request.user, entry, verb)
-    form_class = AmendEntryForm if verb == "amend" else RetractEntryForm
-    form = form_class(request.POST, prefix=f"{verb}-{entry.pk}")
+    form_class, prefix = CHANGE_FORMS[verb], f"{verb}-{entry.pk}"
+    if request.method == "GET":
+        initial = {"title": entry.title, "body": entry.body} if verb == "amend" else None
+        form = form_class(prefix=prefix, initial=initial)
+        return _change_form_page(request, client, entry, verb, form)
+    form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:
             if verb == "amend":
@@ -194,23 +205,37 @@ def _entry_change(request: HttpRequest, client: Client, entry_id: str, verb: str
             return render_client_page(request, client, status=error.status_code)
         else:
             return _back_to(client, f"entry-{changed.pk}")
-    return render_client_page(
-        request,
-        client,
-        status=400,
-        entry_change_form=form,
-        entry_change=(verb, entry.pk),
-        open_panel=f"{verb}-{entry.pk}",
-    )
+    return _change_form_page(request, client, entry, verb, form, status=400)
 
 
-@require_POST
+def _change_form_page(
+    request: HttpRequest, client: Client, entry, verb: str, form, status: int = 200
+) -> HttpResponse:
+    """The amend or retract form of one entry: the fragment the timeline swaps in
+    when the entry's "Amend" or "Retract" is opened, or, without htmx (and with a
+    rejected form's errors), a page of its own. The amend form carries the
+    entry's text, so showing it is a read of the record, audited as one."""
+    try:
+        services.check_entry_is_current(entry, verb)
+    except Conflict as error:
+        form, status = None, error.status_code
+        conflict = error.message
+    else:
+        conflict = ""
+    record_access(request.user, client, Action.ENTRY_READ)
+    context = {"client": client, "entry": entry, "verb": verb, "form": form, "conflict": conflict}
+    if htmx_target_is(request, f"{verb}-form-{entry.pk}"):
+        return render(request, "records/_entry_change.html", context, status=status)
+    return render(request, "records/entry_change.html", context | {"nav": "clients"}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @client_page
 def entry_amend(request: HttpRequest, client: Client, entry_id: str) -> HttpResponse:
     return _entry_change(request, client, entry_id, "amend")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @client_page
 def entry_retract(request: HttpRequest, client: Client, entry_id: str) -> HttpResponse:
     return _entry_change(request, client, entry_id, "retract")

@@ -74,6 +74,13 @@
          (field.tagName === "INPUT" && /^(text|datetime-local|date|search)$/.test(field.type)));
     });
   };
+  // The elements matching `selector` in `root`, `root` itself included (htmx
+  // reports a swapped-in form as the root of what it processed).
+  var within = function (root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) { found.unshift(root); }
+    return found;
+  };
   var read = function (key) {
     try { return JSON.parse(store.getItem(key) || "null"); } catch (error) { return null; }
   };
@@ -94,36 +101,53 @@
         }
       });
     }
-    var forms = document.querySelectorAll("form[data-keep-draft]");
-    Array.prototype.forEach.call(forms, function (form) {
-      var key = draftKey(form);
-      var save = function (submitted) {
-        var values = {};
-        fieldsOf(form).forEach(function (field) { values[field.name] = field.value; });
-        store.setItem(key, JSON.stringify({ account: account, submitted: submitted, values: values }));
-      };
-      form.addEventListener("input", function () { save(false); });
-      form.addEventListener("change", function () { save(false); });
-      form.addEventListener("submit", function () { save(true); });
-      var draft = read(key);
-      if (!draft || draft.account !== account) { return; }
-      var restored = false;
-      fieldsOf(form).forEach(function (field) {
-        var value = draft.values[field.name];
-        if (typeof value === "string" && value !== "" && value !== field.value) {
-          field.value = value;
-          restored = true;
-        }
+    var keepDrafts = function (root) {
+      within(root, "form[data-keep-draft]").forEach(function (form) {
+        if (form.dataset.draftKept) { return; }
+        form.dataset.draftKept = "1";
+        var key = draftKey(form);
+        var save = function (submitted) {
+          var values = {};
+          fieldsOf(form).forEach(function (field) { values[field.name] = field.value; });
+          store.setItem(key, JSON.stringify({ account: account, submitted: submitted, values: values }));
+        };
+        form.addEventListener("input", function () { save(false); });
+        form.addEventListener("change", function () { save(false); });
+        form.addEventListener("submit", function () { save(true); });
+        var draft = read(key);
+        if (!draft || draft.account !== account) { return; }
+        var restored = false;
+        fieldsOf(form).forEach(function (field) {
+          var value = draft.values[field.name];
+          if (typeof value === "string" && value !== "" && value !== field.value) {
+            field.value = value;
+            restored = true;
+          }
+        });
+        if (!restored) { return; }
+        var details = form.closest("details");
+        if (details) { details.open = true; }
+        var notice = document.createElement("p");
+        notice.className = "notice draft-restored";
+        notice.setAttribute("role", "status");
+        notice.textContent = "Restored what you typed before you were signed out. Check it, then send it again.";
+        form.insertBefore(notice, form.firstChild);
       });
-      if (!restored) { return; }
-      var details = form.closest("details");
-      if (details) { details.open = true; }
-      var notice = document.createElement("p");
-      notice.className = "notice draft-restored";
-      notice.setAttribute("role", "status");
-      notice.textContent = "Restored what you typed before you were signed out. Check it, then send it again.";
-      form.insertBefore(notice, form.firstChild);
-    });
+    };
+    keepDrafts(document);
+    // A form brought in when its panel opens (an entry's amend and retract forms)
+    // keeps its draft too; a panel whose form has a draft opens itself, so the
+    // draft comes back as the page loads, as it does for the forms already there.
+    // Opened once htmx has processed the panel, or its toggle would go unheard.
+    var openDrafted = function (root) {
+      within(root, "details[data-draft-for]").forEach(function (details) {
+        var draft = read(PREFIX + details.dataset.draftFor);
+        if (draft && draft.account === account) { details.open = true; }
+      });
+    };
+    if (window.htmx) {
+      window.htmx.onLoad(function (root) { keepDrafts(root); openDrafted(root); });
+    }
     // Signing out clears every draft of this tab.
     Array.prototype.forEach.call(document.querySelectorAll("form[data-sign-out]"), function (form) {
       form.addEventListener("submit", function () { eachDraftKey(function (key) { store.removeItem(key); }); });

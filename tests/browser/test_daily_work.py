@@ -199,6 +199,86 @@ def test_a_note_typed_when_the_session_expired_is_restored(new_page, story):  # 
     )
 
 
+def test_an_amendment_typed_when_the_session_expired_is_restored(new_page, story):  # noqa: F811
+    """The amend form is brought in when its panel opens; a draft of it brings
+    the panel open (and the form in) again when the client page loads."""
+    ana = story["ana"]
+    entry = record_services.add_entry(
+        provider=story["dr_lee"],
+        client=ana,
+        category="general_health",
+        kind="note",
+        title="Flu shot",
+        body="Given.",
+    )
+    lee = sign_in(new_page, story, "dr_lee")
+    lee.goto(f"{story['url']}/clients/{ana.pk}/")
+    item = lee.locator(f"#entry-{entry.pk}")
+    expect(item.get_by_label("Title")).to_have_count(0)  # not on the page until opened
+    with lee.expect_response(re.compile(rf"/entries/{entry.pk}/amend/$")):
+        item.locator("summary", has_text="Amend").click()
+    item.get_by_label("Title").fill("Flu shot, left arm")
+    lee.context.clear_cookies(name="sessionid")
+    item.get_by_role("button", name="Save amendment").click()
+    expect(lee.get_by_role("heading", name="Sign in")).to_be_visible()
+    lee.get_by_label("Username").fill("dr_lee")
+    lee.get_by_label("Password").fill(PASSWORD)
+    lee.get_by_role("button", name="Sign in").click()
+    expect(lee.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
+    item = lee.locator(f"#entry-{entry.pk}")
+    expect(item.get_by_label("Title")).to_have_value("Flu shot, left arm")
+    expect(item.locator(".draft-restored")).to_be_visible()
+    assert_accessible(lee, "client page with a restored amendment")
+    item.get_by_role("button", name="Save amendment").click()
+    expect(lee.get_by_role("status")).to_contain_text("Entry amended")
+    newest = Entry.objects.get(amends=entry)
+    assert newest.title == "Flu shot, left arm"
+    assert (
+        lee.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('carelink-draft:'))")
+        == []
+    )
+    # The form's page of its own (for a browser without JavaScript) is as accessible.
+    lee.goto(f"{story['url']}/clients/{ana.pk}/entries/{newest.pk}/retract/")
+    expect(lee.get_by_role("heading", name="Retract an entry of Ana Silva")).to_be_visible()
+    assert_accessible(lee, "an entry's retract form on its own page")
+
+
+def test_without_javascript_an_entry_is_amended_on_a_page_of_its_own(chromium, story):  # noqa: F811
+    ana = story["ana"]
+    entry = record_services.add_entry(
+        provider=story["dr_lee"],
+        client=ana,
+        category="general_health",
+        kind="note",
+        title="Flu shot",
+    )
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": PHONE, "height": 844}
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{story['url']}/accounts/login/")
+        page.get_by_label("Username").fill("dr_lee")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{story['url']}/clients/{ana.pk}/")
+        item = page.locator(f"#entry-{entry.pk}")
+        item.locator("summary", has_text="Amend").click()
+        item.get_by_role("link", name=re.compile("on a page of its own")).click()
+        expect(page.get_by_role("heading", name="Amend an entry of Ana Silva")).to_be_visible()
+        no_horizontal_scroll(page)
+        page.get_by_label("Title").fill("")
+        page.get_by_role("button", name="Save amendment").click()
+        expect(page.get_by_text("This field is required.")).to_be_visible()
+        page.get_by_label("Title").fill("Flu shot, left arm")
+        page.get_by_role("button", name="Save amendment").click()
+        expect(page.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
+        expect(page.locator("#timeline")).to_contain_text("Flu shot, left arm")
+        assert Entry.objects.get(amends=entry).title == "Flu shot, left arm"
+    finally:
+        context.close()
+
+
 def test_the_privacy_desk_and_the_access_log_at_390px(new_page, story, centre_on_team):  # noqa: F811
     ana = story["ana"]
     grant_emergency_access(
