@@ -323,6 +323,65 @@ def floor_access_log(cursor, who: dict) -> None:
     cursor.fetchall()
 
 
+# A wait's figures over the referrals `r` of each group (a service or an
+# organization), as docs/capacity.md defines them: the queue, the 180-day sample's
+# nearest-rank median and 90th percentile, arrivals and departures in 28 days.
+WAIT_FIGURES = """
+    SELECT {group},
+      count(*) FILTER (WHERE status IN ('sent', 'accepted')),
+      count(*) FILTER (WHERE status = 'sent'),
+      min(created_at) FILTER (WHERE status IN ('sent', 'accepted')),
+      percentile_disc(0.5) WITHIN GROUP (ORDER BY wait_days)
+        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_days)
+        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      count(*) FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      count(*) FILTER (WHERE created_at >= now() - interval '28 days'),
+      count(*) FILTER (WHERE stopped_waiting_at >= now() - interval '28 days')
+    FROM (SELECT {group}, status, created_at, stopped_waiting_at,
+                 CASE WHEN COALESCE(appointment_at, completed_at) IS NOT NULL THEN
+                   GREATEST(FLOOR(EXTRACT(EPOCH FROM COALESCE(appointment_at, completed_at)
+                                          - created_at) / 86400), 0) END AS wait_days
+          FROM referrals_referral WHERE {group} = ANY(%(page)s::{key}[])) r
+    GROUP BY {group}
+"""
+
+
+def floor_services(cursor, who: dict) -> None:
+    """`GET /api/v1/services/`: the first page of services in the directory's
+    order with their organizations, the count, each one's wait and what
+    clients said of it (the portal's survey)."""
+    cursor.execute("SELECT count(*) FROM records_service")
+    cursor.fetchall()
+    cursor.execute(
+        """SELECT s.*, o.name, o.sector FROM records_service s
+           JOIN records_organization o ON o.id = s.organization_id
+           ORDER BY o.name, s.name, s.id LIMIT 50"""
+    )
+    page = [row[0] for row in cursor.fetchall()]
+    cursor.execute(WAIT_FIGURES.format(group="service_id", key="uuid"), {"page": page})
+    cursor.fetchall()
+    cursor.execute(
+        """SELECT r.service_id, count(*), count(*) FILTER (WHERE a.repeated_story),
+                  sum(a.kept_informed), sum(a.overall)
+           FROM portal_experienceanswer a JOIN referrals_referral r ON r.id = a.referral_id
+           WHERE r.service_id = ANY(%(page)s::uuid[]) GROUP BY r.service_id""",
+        {"page": page},
+    )
+    cursor.fetchall()
+
+
+def floor_organizations(cursor, who: dict) -> None:
+    """`GET /api/v1/organizations/`: the first page of organizations by name,
+    the count, and each one's wait over every referral to it."""
+    cursor.execute("SELECT count(*) FROM records_organization")
+    cursor.fetchall()
+    cursor.execute("SELECT o.* FROM records_organization o ORDER BY o.name, o.id LIMIT 50")
+    page = [row[0] for row in cursor.fetchall()]
+    cursor.execute(WAIT_FIGURES.format(group="to_organization_id", key="bigint"), {"page": page})
+    cursor.fetchall()
+
+
 # --- the measured users ---------------------------------------------------------------------
 
 
@@ -469,6 +528,16 @@ def main() -> None:
                 lambda: api["short"].get(f"/api/v1/clients/{users['short']['client']}/entries/"),
                 lambda: floor_entries(cursor, users["short"]),
                 fixed=True,
+            ),
+            Read(
+                "services with waits",
+                lambda: api["long"].get("/api/v1/services/"),
+                lambda: floor_services(cursor, users["long"]),
+            ),
+            Read(
+                "organizations with waits",
+                lambda: api["long"].get("/api/v1/organizations/"),
+                lambda: floor_organizations(cursor, users["long"]),
             ),
             Read(
                 f"access log ({users['log']['n']} events)",

@@ -579,11 +579,21 @@ def test_the_seeder_writes_a_consistent_province(postgresql, capsys):
     receiving organization, and the demo logins are printed."""
     call_command("seed_province", clients=600, seed=7)
     out = capsys.readouterr().out
+    assert "services" in out
     assert "carelink-province" in out and "Measured users" in out
     assert Client.objects.count() == 600
     assert Organization.objects.count() == 5
     assert Referral.objects.count() == 1200
     assert not Referral.objects.filter(from_organization_id=F("to_organization_id")).exists()
+    # Three services an organization; a referral's service is its receiving organization's.
+    assert Service.objects.count() == 15
+    assert set(Service.objects.values_list("organization_id", flat=True)) == set(
+        Organization.objects.values_list("id", flat=True)
+    )
+    with_service = Referral.objects.exclude(service=None)
+    assert 0.7 < with_service.count() / 1200 < 0.9
+    assert not with_service.exclude(service__organization_id=F("to_organization_id")).exists()
+    assert Service.objects.filter(accepting_referrals=False).exists()
     pairs = set(
         CareTeamMembership.objects.values_list("client_id", "organization__group_id").distinct()
     )

@@ -4,8 +4,9 @@ at scale (docs/performance.md, "Province scale").
     manage.py seed_province --clients 100000 [--seed 1]
 
 Sizes follow the client count by fixed ratios (at 100,000 clients: 50
-organizations, 2,000 providers, 2,000,000 entries, 300,000 directives, 200,000
-referrals, 1,000,000 access events, and the referral notifications of the
+organizations offering 150 services, 2,000 providers, 2,000,000 entries, 300,000
+directives, 200,000 referrals (four in five to a service of the receiving
+organization), 1,000,000 access events, and the referral notifications of the
 receiving organizations' intake workers). Every row is made by set-based SQL
 (`INSERT … SELECT … FROM generate_series`), in chunks with a progress bar per
 table; every "random" choice is a hash of the seed and the row number, so the
@@ -40,6 +41,7 @@ from records.models import (
     Entry,
     Organization,
     Provider,
+    Service,
 )
 from referrals.models import Referral
 
@@ -58,6 +60,8 @@ ROLE_BY_RANK = {
     3: Role.CARE_COORDINATOR,
     4: Role.CARE_COORDINATOR,
 }
+# Every organization offers this many services; four referrals in five name one.
+SERVICES_EACH = 3
 # Ranks that may be on a care team (not the minimum-necessary roles).
 CLINICAL_RANKS = (0, 3, 4, 5, 6, 7, 8, 9)
 
@@ -69,6 +73,7 @@ class Sizes:
     providers: int
     entries: int
     directives: int
+    services: int
     referrals: int
     access_events: int
 
@@ -80,6 +85,7 @@ class Sizes:
             providers=max(50, clients // 50),
             entries=clients * 20,
             directives=clients * 3,
+            services=max(5, clients // 2_000) * SERVICES_EACH,
             referrals=clients * 2,
             access_events=clients * 10,
         )
@@ -148,6 +154,7 @@ class Command(BaseCommand):
                 self.seed_clients_and_care_teams()
                 self.seed_entries()
                 self.seed_directives()
+                self.seed_services()
                 self.seed_referrals()
                 self.seed_inboxes()
                 self.seed_access_events()
@@ -482,6 +489,22 @@ class Command(BaseCommand):
             conflict="ON CONFLICT DO NOTHING",
         )
 
+    def seed_services(self) -> None:
+        """SERVICES_EACH services per organization, numbered so that service
+        `1 + SERVICES_EACH * k + j` is the j-th of organization index k; one in
+        ten is not accepting referrals now (its waits still show)."""
+        self.insert(
+            Service,
+            "services",
+            self.sizes.services,
+            {
+                "id": "pg_temp.u('service', i)",
+                "organization_id": f"{self.org_base} + (i - 1) / {SERVICES_EACH}",
+                "name": f"'Service ' || (1 + (i - 1) % {SERVICES_EACH})",
+                "accepting_referrals": "pg_temp.h('closed', i) % 10 <> 0",
+            },
+        )
+
     def seed_referrals(self) -> None:
         n, orgs = self.sizes.clients, self.sizes.organizations
         total = self.sizes.referrals
@@ -495,6 +518,10 @@ class Command(BaseCommand):
             "[1 + pg_temp.h('status', i) % 7]"
         )
         created = "now() - (pg_temp.h('sent', i) % 700) * interval '1 day'"
+        to_index = (
+            f"CASE WHEN m.organization_id = {self.org_base} + r.to_org "
+            f"THEN (r.to_org + 1) % {orgs} ELSE r.to_org END"
+        )
         self.insert(
             Referral,
             "referrals",
@@ -504,9 +531,12 @@ class Command(BaseCommand):
                 "client_id": "m.client_id",
                 "from_organization_id": "m.organization_id",
                 # Never the referring organization itself: the next one instead.
-                "to_organization_id": (
-                    f"{self.org_base} + CASE WHEN m.organization_id = {self.org_base} + r.to_org "
-                    f"THEN (r.to_org + 1) % {orgs} ELSE r.to_org END"
+                "to_organization_id": f"{self.org_base} + {to_index}",
+                # Four in five to one of the receiving organization's services.
+                "service_id": (
+                    f"CASE WHEN pg_temp.h('no_service', i) % 5 = 0 THEN NULL ELSE "
+                    f"pg_temp.u('service', 1 + {SERVICES_EACH} * ({to_index}) "
+                    f"+ pg_temp.h('service', i) % {SERVICES_EACH}) END"
                 ),
                 "referred_by_id": "m.provider_id",
                 "reason": "'Needs support the referring team cannot give.'",
@@ -645,6 +675,7 @@ class Command(BaseCommand):
             "care-team members": CareTeamMembership.objects.count(),
             "entries": Entry.objects.count(),
             "directives": ConsentDirective.objects.count(),
+            "services": Service.objects.count(),
             "referrals": Referral.objects.count(),
             "notifications": Notification.objects.count(),
             "access events": AccessEvent.objects.count(),
