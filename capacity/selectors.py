@@ -9,9 +9,11 @@ to a service (or to an organization, with or without a service):
 - `arrivals_4w` (sent) and `left_4w` (stopped waiting) over the last 28 days;
 - `growing`: more arrivals than departures with at least 5 waiting.
 
-Any number of services costs two queries: one grouped aggregate for the
-counts, one window query that picks the two percentile ranks per group. The
-weekly history of one service costs four. Nothing loads referrals into Python.
+Any number of services costs three grouped queries, each over its own index
+range: the queue, the last 28 days' flow, and the sample's histogram (how many
+referrals waited each number of days), from which the percentiles are read.
+The weekly history of one service costs four. Nothing loads referrals into
+Python, only counts.
 """
 
 from collections.abc import Collection, Iterable
@@ -21,7 +23,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
-    Case,
     Count,
     F,
     Func,
@@ -30,11 +31,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
@@ -138,30 +136,47 @@ def nearest_rank(p: tuple[int, int], size: int) -> int:
     return (size * num + den - 1) // den
 
 
-def _nearest_rank_sql(p: tuple[int, int], size: Any) -> Any:
-    """`nearest_rank` as a database expression (integer division on both databases)."""
-    num, den = p
-    return (size * num + (den - 1)) / den
+def _histograms(sample: QuerySet, group: str) -> dict[Any, list[tuple[int, int]]]:
+    """Per group of `sample`, how many of its referrals waited each number of
+    whole days: `(days, how many)` ascending. One grouped query; a group's
+    histogram has one row per distinct wait, a few hundred at most, where
+    ranking its referrals would sort every one of them (docs/performance.md,
+    "Province scale", change 36)."""
+    rows = (
+        sample.annotate(days=WholeDaysBetween(WAIT_END, F("created_at")))
+        .values(group, "days")
+        .annotate(n=Count("*"))
+        .order_by(group, "days")
+        .values_list(group, "days", "n")
+    )
+    histograms: dict[Any, list[tuple[int, int]]] = {}
+    for key, days, n in rows:
+        histograms.setdefault(key, []).append((days, n))
+    return histograms
 
 
-def _percentile_picks(sample: QuerySet, group: str, value: Any, floor: int) -> QuerySet:
-    """Per group of `sample`, the rows at the median's and the 90th
-    percentile's nearest ranks of `value` (ascending), with the group's size;
-    groups smaller than `floor` pick nothing."""
-    rank = Window(RowNumber(), partition_by=F(group), order_by=[value.asc(), F("pk").asc()])
-    size = Window(Count("pk"), partition_by=F(group))
-    ranked = sample.annotate(days=value, rank=rank, size=size)
+def _at_rank(histogram: list[tuple[int, int]], rank: int) -> int:
+    """The value at 1-based position `rank` of the histogram's values, ascending."""
+    seen = 0
+    for days, n in histogram:
+        seen += n
+        if seen >= rank:
+            return days
+    raise ValueError(f"rank {rank} is past the histogram's {seen} values")
+
+
+def _percentiles(
+    histogram: list[tuple[int, int]], floor: int
+) -> tuple[int, int | None, int | None]:
+    """The size, nearest-rank median and 90th percentile of a histogram; the
+    percentiles are None below `floor` values."""
+    size = sum(n for _, n in histogram)
+    if size < floor:
+        return size, None, None
     return (
-        ranked.annotate(
-            pick=Case(
-                When(rank=_nearest_rank_sql(MEDIAN, F("size")), then=Value(50)),
-                When(rank=_nearest_rank_sql(P90, F("size")), then=Value(90)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-        .filter(pick__gt=0, size__gte=floor)
-        .values_list(group, "days", "rank", "size")
+        size,
+        _at_rank(histogram, nearest_rank(MEDIAN, size)),
+        _at_rank(histogram, nearest_rank(P90, size)),
     )
 
 
@@ -171,50 +186,52 @@ def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime)
         return {}
     since_sample = now - timedelta(days=SAMPLE_DAYS)
     since_recent = now - timedelta(days=RECENT_DAYS)
-    waiting = Q(status__in=WAITING_STATUSES)
     mine = referrals.filter(**{f"{group}__in": ids}).order_by()
-    counts = (
-        # Only rows some figure counts: the queue, the sample's window, recent departures.
-        mine.filter(
-            waiting | Q(created_at__gte=since_sample) | Q(stopped_waiting_at__gte=since_recent)
-        )
+    # Three reads, each of its own index range: the queue (the waiting
+    # referrals' partial index, which carries the status), the last 28 days'
+    # arrivals and departures, and the sample's histogram. They count rows
+    # (`*`, or `created_at`, never null, where a FILTER needs a column), not
+    # ids: the ids are in none of these indexes, and reading them would visit
+    # every referral counted instead of reading the index alone.
+    queue = {
+        key: (n_waiting, triage, oldest)
+        for key, n_waiting, triage, oldest in mine.filter(status__in=WAITING_STATUSES)
         .values(group)
         .annotate(
-            waiting=Count("pk", filter=waiting),
-            awaiting_triage=Count("pk", filter=Q(status=ReferralStatus.SENT)),
-            oldest=Min("created_at", filter=waiting),
-            arrivals_4w=Count("pk", filter=Q(created_at__gte=since_recent)),
-            left_4w=Count("pk", filter=Q(stopped_waiting_at__gte=since_recent)),
-            sample_size=Count("pk", filter=Q(created_at__gte=since_sample) & WAIT_KNOWN),
+            waiting=Count("*"),
+            awaiting_triage=Count("created_at", filter=Q(status=ReferralStatus.SENT)),
+            oldest=Min("created_at"),
         )
-        .values_list(
-            group, "waiting", "awaiting_triage", "oldest", "arrivals_4w", "left_4w", "sample_size"
+        .values_list(group, "waiting", "awaiting_triage", "oldest")
+    }
+    recent = Q(created_at__gte=since_recent) | Q(stopped_waiting_at__gte=since_recent)
+    flow = {
+        key: (arrivals, left)
+        for key, arrivals, left in mine.filter(recent)
+        .values(group)
+        .annotate(
+            arrivals_4w=Count("created_at", filter=Q(created_at__gte=since_recent)),
+            left_4w=Count("created_at", filter=Q(stopped_waiting_at__gte=since_recent)),
         )
-    )
-    sample = mine.filter(WAIT_KNOWN, created_at__gte=since_sample)
-    picks: dict[Any, dict[int, int]] = {}
-    for key, days, rank, size in _percentile_picks(
-        sample, group, WholeDaysBetween(WAIT_END, F("created_at")), PUBLISH_FROM
-    ):
-        chosen = picks.setdefault(key, {})
-        if rank == nearest_rank(MEDIAN, size):
-            chosen[50] = days
-        if rank == nearest_rank(P90, size):
-            chosen[90] = days
+        .values_list(group, "arrivals_4w", "left_4w")
+    }
+    histograms = _histograms(mine.filter(WAIT_KNOWN, created_at__gte=since_sample), group)
     found = {}
-    for key, n_waiting, triage, oldest, arrivals, left, sample_size in counts:
-        chosen = picks.get(key, {})
+    for key in ids:
+        n_waiting, triage, oldest = queue.get(key, (0, 0, None))
+        arrivals, left = flow.get(key, (0, 0))
+        sample_size, median, p90 = _percentiles(histograms.get(key, []), PUBLISH_FROM)
         found[key] = Wait(
             waiting=n_waiting,
             awaiting_triage=triage,
             oldest_waiting_days=None if oldest is None else max(0, (now - oldest) // _DAY),
-            median_wait_days=chosen.get(50),
-            p90_wait_days=chosen.get(90),
+            median_wait_days=median,
+            p90_wait_days=p90,
             sample_size=sample_size,
             arrivals_4w=arrivals,
             left_4w=left,
         )
-    return {key: found.get(key, Wait()) for key in ids}
+    return found
 
 
 def service_waits(services: Iterable[Service | Any], now: datetime | None = None) -> dict:
@@ -353,14 +370,8 @@ def wait_history(
     # Scheduled or completed = its wait is known: a declined or cancelled
     # referral that was never scheduled has none.
     medians = {
-        week: days
-        for week, days, rank, size in _percentile_picks(
-            left_rows.filter(WAIT_KNOWN),
-            "week",
-            WholeDaysBetween(WAIT_END, F("created_at")),
-            WEEK_MEDIAN_FROM,
-        )
-        if rank == nearest_rank(MEDIAN, size)
+        week: _percentiles(histogram, WEEK_MEDIAN_FROM)[1]
+        for week, histogram in _histograms(left_rows.filter(WAIT_KNOWN), "week").items()
     }
     history = []
     for n in range(weeks):

@@ -123,12 +123,14 @@ class Referral(models.Model):
             ),
             # The wait figures (capacity.selectors): arrivals and the sample by
             # the time sent, departures by the time they stopped waiting, the
-            # queue by the referrals still waiting; per service and per
-            # receiving organization.
+            # queue by the referrals still waiting (with their status, so the
+            # queue and its untriaged part are counted from the index alone on
+            # PostgreSQL); per service and per receiving organization.
             models.Index(fields=["service", "created_at"], name="referral_service_sent"),
             models.Index(fields=["service", "stopped_waiting_at"], name="referral_service_left"),
             models.Index(
                 fields=["service", "created_at"],
+                include=["status"],
                 condition=Q(status__in=WAITING_STATUSES),
                 name="referral_service_waiting",
             ),
@@ -150,6 +152,7 @@ class Referral(models.Model):
             ),
             models.Index(
                 fields=["to_organization", "created_at"],
+                include=["status"],
                 condition=Q(status__in=WAITING_STATUSES),
                 name="referral_org_waiting",
             ),

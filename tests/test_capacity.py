@@ -6,6 +6,8 @@ import random
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from capacity import selectors
@@ -147,12 +149,12 @@ def many_services(n: int, referrals_each: int, client, referrer) -> None:
         history(random_rows(rng, referrals_each, now), service, client=client, referrer=referrer)
 
 
-# The page count, the page (services with their organizations), the wait
-# counts, the percentile picks, the survey's figures (one grouped query).
-# Nothing per service or per referral.
-SERVICE_LIST_QUERIES = 5
-# The page count, the page, the wait counts, the percentile picks.
-ORGANIZATION_LIST_QUERIES = 4
+# The page count, the page (services with their organizations), the queue,
+# the last 28 days' flow, the sample's histogram, the survey's figures (one
+# grouped query). Nothing per service or per referral.
+SERVICE_LIST_QUERIES = 6
+# The page count, the page, the queue, the flow, the histogram.
+ORGANIZATION_LIST_QUERIES = 5
 
 
 def test_service_list_queries_do_not_grow(ana, dr_lee, api_as, django_assert_num_queries):
@@ -171,6 +173,45 @@ def test_service_list_queries_do_not_grow(ana, dr_lee, api_as, django_assert_num
     with django_assert_num_queries(ORGANIZATION_LIST_QUERIES):
         organizations = api.get("/api/v1/organizations/")
     assert all("wait" in row for row in organizations.json()["results"])
+
+
+def test_the_wait_figures_count_rows_their_indexes_hold(ana, dr_lee, counselling):
+    """The waits' statements read no referral's id: the queue, the flow and the
+    histogram each come from an index that holds every column they read, and
+    an id in a COUNT would make PostgreSQL visit every referral counted
+    (docs/performance.md, change 36)."""
+    history(
+        random_rows(random.Random(3), 40, timezone.now()), counselling, client=ana, referrer=dr_lee
+    )
+    with CaptureQueriesContext(connection) as captured:
+        service_wait = selectors.service_waits([counselling])[counselling.pk]
+        selectors.organization_waits([counselling.organization_id])
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert len(statements) == 6 and all("referrals_referral" in sql for sql in statements)
+    for sql in statements:
+        assert '"referrals_referral"."id"' not in sql, sql
+    assert service_wait.sample_size + service_wait.waiting > 0
+
+
+def test_the_wait_figures_can_be_read_from_their_indexes_alone(
+    postgresql, ana, dr_lee, counselling
+):
+    """With no other way open, PostgreSQL reads each of the service's wait
+    statements by an index-only scan: had a statement read a column the
+    index lacks, it would need a plain index scan."""
+    history(
+        random_rows(random.Random(4), 40, timezone.now()), counselling, client=ana, referrer=dr_lee
+    )
+    with CaptureQueriesContext(connection) as captured:
+        selectors.service_waits([counselling])
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for query in captured.captured_queries:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            scans = [line for line in plan.splitlines() if "Scan" in line]
+            assert scans and all("Index Only Scan" in line for line in scans), plan
 
 
 # --- the services API ----------------------------------------------------------------------
