@@ -7,15 +7,13 @@ from django.http import HttpRequest
 
 from core.panels import SIDE, ClientPanel, register_panel
 from records.models import Client
-from referrals.forms import ReferForm
 from referrals.selectors import client_referrals
 
 
 def _referrals(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    return {
-        "referrals": client_referrals(request.user, client),
-        "refer_form": forms.get("refer_form") or ReferForm(provider=request.user, prefix="refer"),
-    }
+    # The refer form (every service one may refer to, with its wait) is brought
+    # in when its panel is opened: referrals.views.referral_create.
+    return {"referrals": client_referrals(request.user, client)}
 
 
 register_panel(ClientPanel("referrals", SIDE, 30, "referrals/_client_referrals.html", _referrals))

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.inbox import inbox, unread_badge, with_previews
 from access.lookups import access_referral
@@ -23,8 +23,7 @@ from consent.selectors import visible_clients, visible_entry_versions
 from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput
 from core.events import kind_named
-from core.pages import add_errors, organization_page, signed_in_page
-from core.panels import render_client_page
+from core.pages import add_errors, htmx_target_is, organization_page, signed_in_page
 from core.permissions import Side, is_provider, triages_referrals
 from core.vocabulary import Category
 from records.models import Client, Provider
@@ -148,9 +147,15 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @client_page
 def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
+    """Referring a client: the form the client page's "Refer" panel brings in
+    when opened (it lists every service one may refer to, with its wait: too
+    much to draw on every client page), or, without htmx and with a rejected
+    form's errors, a page of its own."""
+    if request.method == "GET":
+        return _refer_page(request, client, ReferForm(provider=request.user, prefix="refer"))
     form = ReferForm(request.POST, provider=request.user, prefix="refer")
     if form.is_valid():
         try:
@@ -161,16 +166,26 @@ def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
             add_errors(form, error)
         except Conflict as error:  # the service closed since the page was drawn
             form.add_error("service", error.message)
-            return render_client_page(
-                request, client, status=409, refer_form=form, open_panel="refer"
-            )
+            return _refer_page(request, client, form, status=409)
         else:
             messages.success(
                 request,
                 f"Referral sent to {referral.to_organization.name}. You will hear back here.",
             )
             return redirect("referral-detail", referral_id=referral.pk)
-    return render_client_page(request, client, status=400, refer_form=form, open_panel="refer")
+    return _refer_page(request, client, form, status=400)
+
+
+def _refer_page(
+    request: HttpRequest, client: Client, form: ReferForm, status: int = 200
+) -> HttpResponse:
+    context = {"client": client, "refer_form": form}
+    if htmx_target_is(request, "refer-form"):
+        # Only the form: services and their waits, nothing of the record.
+        return render(request, "referrals/_refer_form.html", context, status=status)
+    # The page names the client: a read of the record, audited as the client page's.
+    record_access(request.user, client, Action.CLIENT_READ)
+    return render(request, "referrals/refer.html", context | {"nav": "clients"}, status=status)
 
 
 def _referral_page(

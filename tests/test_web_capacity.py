@@ -32,7 +32,15 @@ def test_referral_form_lists_services_with_the_apis_waits(demo, client):
     housing = Service.objects.get(name="Supportive housing")
     lee = signed_in(client, "dr_lee")
     ana = Referral.objects.filter(client__given_name="Ana").first().client
-    html = lee.get(f"/clients/{ana.pk}/").content.decode()
+    page = lee.get(f"/clients/{ana.pk}/").content.decode()
+    # The client page offers the form; the form (its services and their waits)
+    # comes when the "Refer" panel is opened.
+    assert f'hx-get="/clients/{ana.pk}/referrals/"' in page
+    assert f'value="{counselling.pk}"' not in page
+    html = lee.get(
+        f"/clients/{ana.pk}/referrals/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="div#refer-form"
+    ).content.decode()
+    assert "<html" not in html
     wait = api_wait(lee, counselling)
     assert wait["growing"] and wait["median_wait_days"] >= 14
     option = re.search(rf'value="{counselling.pk}".*?</label>', html, re.S).group(0)

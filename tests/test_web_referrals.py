@@ -188,6 +188,9 @@ def test_refer_form_errors_and_consent_at_referral(client, routed, ana, dr_lee, 
     html = html_of(response)
     for field in ("to_organization", "urgency", "reason"):
         assert f'id="id_refer-{field}_error"' in html
+    # The form comes back on a page of its own, as it was sent.
+    assert "<h1>Refer Ana Silva</h1>" in html
+    assert f'<option value="{dr_lee.organization_id}"' not in html  # one's own is not offered
     assert not Referral.objects.exists()
 
     referral = web_refer(
@@ -302,3 +305,38 @@ def test_entry_added_preview_in_the_inbox_follows_consent(
     client.force_login(emp_jo)
     html = html_of(client.get("/"))
     assert "Session 2 notes" not in html and "content withheld" in html
+
+
+def test_the_refer_form_comes_when_its_panel_opens(client, ana, dr_lee, intake_hal):
+    """The client page holds a panel that fetches the form; the form, fetched by
+    htmx, is the form alone (services and their waits, nothing of the record,
+    no access event); without htmx it is a page naming the client, audited as
+    a read of the record."""
+    client.force_login(dr_lee)
+    page = html_of(client.get(f"/clients/{ana.pk}/"))
+    assert f'hx-get="/clients/{ana.pk}/referrals/"' in page
+    assert f'<a href="/clients/{ana.pk}/referrals/">' in page
+    assert 'name="refer-reason"' not in page
+    reads = AccessEvent.objects.filter(client=ana, actor=dr_lee, action="client.read")
+    before = reads.count()
+    fragment = client.get(
+        f"/clients/{ana.pk}/referrals/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="div#refer-form"
+    )
+    assert fragment.status_code == 200
+    html = html_of(fragment)
+    assert "<html" not in html and "Silva" not in html
+    assert 'name="refer-reason"' in html and "Send referral" in html
+    assert f'<option value="{intake_hal.organization_id}"' in html
+    assert reads.count() == before
+    own_page = client.get(f"/clients/{ana.pk}/referrals/")
+    assert own_page.status_code == 200
+    assert "<h1>Refer Ana Silva</h1>" in html_of(own_page)
+    assert reads.count() == before + 1
+
+
+def test_the_refer_form_is_404_off_the_case(client, ana, outsider):
+    client.force_login(outsider)
+    for headers in ({}, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "div#refer-form"}):
+        response = client.get(f"/clients/{ana.pk}/referrals/", **headers)
+        assert response.status_code == 404
+        assert "Silva" not in html_of(response)
