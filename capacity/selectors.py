@@ -9,9 +9,10 @@ to a service (or to an organization, with or without a service):
 - `arrivals_4w` (sent) and `left_4w` (stopped waiting) over the last 28 days;
 - `growing`: more arrivals than departures with at least 5 waiting.
 
-Any number of services costs three grouped queries, each over its own index
-range: the queue, the last 28 days' flow, and the sample's histogram (how many
-referrals waited each number of days), from which the percentiles are read.
+Any number of services costs four grouped queries, each over its own index
+range: the queue, the last 28 days' arrivals and departures, and the sample's
+histogram (how many referrals waited each number of days), from which the
+percentiles are read.
 The weekly history of one service costs four. Nothing loads referrals into
 Python, only counts.
 """
@@ -180,6 +181,11 @@ def _percentiles(
     )
 
 
+def _counts(referrals: QuerySet, group: str) -> dict[Any, int]:
+    """How many of `referrals` each group has."""
+    return dict(referrals.values(group).annotate(n=Count("*")).values_list(group, "n"))
+
+
 def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime) -> dict:
     ids = list(ids)
     if not ids:
@@ -187,9 +193,10 @@ def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime)
     since_sample = now - timedelta(days=SAMPLE_DAYS)
     since_recent = now - timedelta(days=RECENT_DAYS)
     mine = referrals.filter(**{f"{group}__in": ids}).order_by()
-    # Three reads, each of its own index range: the queue (the waiting
+    # Four reads, each of its own index range: the queue (the waiting
     # referrals' partial index, which carries the status), the last 28 days'
-    # arrivals and departures, and the sample's histogram. They count rows
+    # arrivals (by the time sent) and departures (by the time they stopped
+    # waiting), and the sample's histogram. They count rows
     # (`*`, or `created_at`, never null, where a FILTER needs a column), not
     # ids: the ids are in none of these indexes, and reading them would visit
     # every referral counted instead of reading the index alone.
@@ -204,22 +211,12 @@ def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime)
         )
         .values_list(group, "waiting", "awaiting_triage", "oldest")
     }
-    recent = Q(created_at__gte=since_recent) | Q(stopped_waiting_at__gte=since_recent)
-    flow = {
-        key: (arrivals, left)
-        for key, arrivals, left in mine.filter(recent)
-        .values(group)
-        .annotate(
-            arrivals_4w=Count("created_at", filter=Q(created_at__gte=since_recent)),
-            left_4w=Count("created_at", filter=Q(stopped_waiting_at__gte=since_recent)),
-        )
-        .values_list(group, "arrivals_4w", "left_4w")
-    }
+    arrivals_4w = _counts(mine.filter(created_at__gte=since_recent), group)
+    left_4w = _counts(mine.filter(stopped_waiting_at__gte=since_recent), group)
     histograms = _histograms(mine.filter(WAIT_KNOWN, created_at__gte=since_sample), group)
     found = {}
     for key in ids:
         n_waiting, triage, oldest = queue.get(key, (0, 0, None))
-        arrivals, left = flow.get(key, (0, 0))
         sample_size, median, p90 = _percentiles(histograms.get(key, []), PUBLISH_FROM)
         found[key] = Wait(
             waiting=n_waiting,
@@ -228,8 +225,8 @@ def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime)
             median_wait_days=median,
             p90_wait_days=p90,
             sample_size=sample_size,
-            arrivals_4w=arrivals,
-            left_4w=left,
+            arrivals_4w=arrivals_4w.get(key, 0),
+            left_4w=left_4w.get(key, 0),
         )
     return found
 

@@ -150,11 +150,11 @@ def many_services(n: int, referrals_each: int, client, referrer) -> None:
 
 
 # The page count, the page (services with their organizations), the queue,
-# the last 28 days' flow, the sample's histogram, the survey's figures (one
-# grouped query). Nothing per service or per referral.
-SERVICE_LIST_QUERIES = 6
-# The page count, the page, the queue, the flow, the histogram.
-ORGANIZATION_LIST_QUERIES = 5
+# the last 28 days' arrivals and departures, the sample's histogram, the
+# survey's figures (one grouped query). Nothing per service or per referral.
+SERVICE_LIST_QUERIES = 7
+# The page count, the page, the queue, arrivals, departures, the histogram.
+ORGANIZATION_LIST_QUERIES = 6
 
 
 def test_service_list_queries_do_not_grow(ana, dr_lee, api_as, django_assert_num_queries):
@@ -176,8 +176,8 @@ def test_service_list_queries_do_not_grow(ana, dr_lee, api_as, django_assert_num
 
 
 def test_the_wait_figures_count_rows_their_indexes_hold(ana, dr_lee, counselling):
-    """The waits' statements read no referral's id: the queue, the flow and the
-    histogram each come from an index that holds every column they read, and
+    """The waits' statements read no referral's id: the queue, the arrivals, the
+    departures and the histogram each come from an index that holds every column they read, and
     an id in a COUNT would make PostgreSQL visit every referral counted
     (docs/performance.md, change 36)."""
     history(
@@ -187,7 +187,7 @@ def test_the_wait_figures_count_rows_their_indexes_hold(ana, dr_lee, counselling
         service_wait = selectors.service_waits([counselling])[counselling.pk]
         selectors.organization_waits([counselling.organization_id])
     statements = [q["sql"] for q in captured.captured_queries]
-    assert len(statements) == 6 and all("referrals_referral" in sql for sql in statements)
+    assert len(statements) == 8 and all("referrals_referral" in sql for sql in statements)
     for sql in statements:
         assert '"referrals_referral"."id"' not in sql, sql
     assert service_wait.sample_size + service_wait.waiting > 0
