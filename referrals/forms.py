@@ -1,6 +1,7 @@
 """Forms of the web pages for referrals. They translate input; the services
 decide who may do what and when."""
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -14,9 +15,11 @@ from referrals.services import referral_destination
 
 
 class ServiceChoice(forms.RadioSelect):
-    """The services one may refer to, grouped by organization, each with its
-    wait (median, 90th percentile, queue) and whether it takes referrals: a
-    closed one is shown, disabled, saying so."""
+    """The services of the chosen organization, each with its wait (median,
+    90th percentile, queue) and whether it takes referrals: a closed one is
+    shown, disabled, saying so. Only the chosen organization's: a province
+    offers over a thousand services (docs/web.md, "Forms brought in when
+    opened"), so the widget never walks its choices, only `catalogue`."""
 
     template_name = "referrals/service_choice.html"
 
@@ -25,7 +28,9 @@ class ServiceChoice(forms.RadioSelect):
         self.catalogue: list[tuple[Organization, list[tuple[Service, Any]]]] = []
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict:
-        context = super().get_context(name, value, attrs)
+        # forms.Widget's context, not ChoiceWidget's: that one would build an
+        # option for every service of the queryset, which the template never shows.
+        context = forms.Widget.get_context(self, name, value, attrs)
         chosen = {str(v) for v in (value or []) if v}
         base = context["widget"]["attrs"].get("id", name)
         context["widget"]["catalogue"] = [
@@ -42,19 +47,72 @@ class ServiceChoice(forms.RadioSelect):
         return context
 
 
-def offer_services(field: forms.ModelChoiceField, exclude: list[int]) -> None:
-    """The services a form may choose from, with their waits, grouped by
-    organization. Closed services stay in the queryset: one closed since the
-    page was drawn reaches the service, which answers why (409) on the form."""
+def offer_services(form: forms.Form, exclude: list[int], services_url: str | None = None) -> None:
+    """The form's `service` may be any service outside `exclude`; its widget
+    lists, with their waits, those of the organization chosen in the form's
+    `to_organization` (or of the service chosen). Closed services stay in the
+    queryset: one closed since the page was drawn reaches the service, which
+    answers why (409) on the form.
+
+    With `services_url`, choosing an organization asks htmx for the form again
+    from that URL and swaps in its list of services alone."""
     services = Service.objects.exclude(organization_id__in=exclude)
+    field = form.fields["service"]
     field.queryset = services
-    listed = list(services.select_related("organization"))
+    if services_url:
+        target = f"#{form['service'].auto_id}"
+        form.fields["to_organization"].widget.attrs.update(
+            {
+                "hx-get": services_url,
+                "hx-trigger": "change",
+                "hx-target": target,
+                "hx-select": target,
+                "hx-swap": "outerHTML",
+            }
+        )
+    organization = _chosen_organization(form)
+    if organization is None:
+        return
+    listed = list(services.filter(organization_id=organization).select_related("organization"))
     waits = service_waits(listed)
-    catalogue: dict[int, tuple[Organization, list]] = {}
-    for service in listed:
-        entry = catalogue.setdefault(service.organization_id, (service.organization, []))
-        entry[1].append((service, waits[service.pk]))
-    field.widget.catalogue = list(catalogue.values())
+    if listed:
+        field.widget.catalogue = [
+            (listed[0].organization, [(service, waits[service.pk]) for service in listed])
+        ]
+
+
+def _chosen_organization(form: forms.Form) -> int | None:
+    """The organization whose services the form lists: the one chosen, else the
+    chosen service's; None when neither is (or is not an id)."""
+
+    def chosen(name: str) -> Any:
+        if form.is_bound:
+            return form.data.get(form.add_prefix(name))
+        return form.initial.get(name)
+
+    try:
+        return int(chosen("to_organization"))
+    except (TypeError, ValueError):
+        pass
+    try:
+        service = uuid.UUID(str(chosen("service")))
+    except ValueError:
+        return None
+    return Service.objects.filter(pk=service).values_list("organization_id", flat=True).first()
+
+
+def refilled(form_class: type[forms.Form], data: Any, prefix: str, **kwargs: Any) -> forms.Form:
+    """An unbound form holding what was sent in `data`, for a form sent only to
+    list the chosen organization's services (without JavaScript): shown again
+    as typed, with no errors, since nothing was submitted yet."""
+    blank = form_class(prefix=prefix, **kwargs)
+    initial = {
+        name: field.widget.value_from_datadict(data, {}, blank.add_prefix(name))
+        for name, field in blank.fields.items()
+        # A field not sent keeps its own initial value (a routine urgency).
+        if not field.widget.value_omitted_from_data(data, {}, blank.add_prefix(name))
+    }
+    return form_class(prefix=prefix, initial=initial, **kwargs)
 
 
 class ReferForm(forms.Form):
@@ -63,7 +121,7 @@ class ReferForm(forms.Form):
         queryset=Organization.objects.none(),
         empty_label="Choose an organization…",
         required=False,
-        help_text="Or choose one of its services below: the organization follows.",
+        help_text="Its services and their waits are listed below once it is chosen.",
     )
     service = forms.ModelChoiceField(
         label="Service (optional)",
@@ -88,7 +146,9 @@ class ReferForm(forms.Form):
         "cancelled.",
     )
 
-    def __init__(self, *args: Any, provider: Provider, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, provider: Provider, services_url: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.provider = provider
         # Choosing one's own organization is refused by the service as well;
@@ -96,7 +156,7 @@ class ReferForm(forms.Form):
         self.fields["to_organization"].queryset = Organization.objects.exclude(
             pk=provider.organization_id
         ).order_by("name")
-        offer_services(self.fields["service"], exclude=[provider.organization_id])
+        offer_services(self, exclude=[provider.organization_id], services_url=services_url)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -162,7 +222,7 @@ class RedirectForm(forms.Form):
         queryset=Organization.objects.none(),
         empty_label="Choose an organization…",
         required=False,
-        help_text="Or choose one of its services below: the organization follows.",
+        help_text="Its services and their waits are listed below once it is chosen.",
     )
     service = forms.ModelChoiceField(
         label="Service (optional)",
@@ -177,10 +237,12 @@ class RedirectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, referral: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, referral: Any, services_url: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         exclude = [referral.from_organization_id, referral.to_organization_id]
         self.fields["to_organization"].queryset = Organization.objects.exclude(
             pk__in=exclude
         ).order_by("name")
-        offer_services(self.fields["service"], exclude=exclude)
+        offer_services(self, exclude=exclude, services_url=services_url)

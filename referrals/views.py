@@ -7,12 +7,14 @@ viewer may take; the services check the same table (403 for the wrong side,
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +30,14 @@ from core.permissions import Side, is_provider, triages_referrals
 from core.vocabulary import Category
 from records.models import Client, Provider
 from referrals import selectors, services
-from referrals.forms import CompleteForm, ReasonForm, RedirectForm, ReferForm, ScheduleForm
+from referrals.forms import (
+    CompleteForm,
+    ReasonForm,
+    RedirectForm,
+    ReferForm,
+    ScheduleForm,
+    refilled,
+)
 from referrals.models import Referral, ReferralStatus
 from referrals.transitions import ReferralAction, actions_for, viewer_side
 
@@ -154,9 +163,14 @@ def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
     when opened (it lists every service one may refer to, with its wait: too
     much to draw on every client page), or, without htmx and with a rejected
     form's errors, a page of its own."""
+    make = {"provider": request.user, "services_url": reverse("referral-create", args=[client.pk])}
     if request.method == "GET":
-        return _refer_page(request, client, ReferForm(provider=request.user, prefix="refer"))
-    form = ReferForm(request.POST, provider=request.user, prefix="refer")
+        # An organization chosen (htmx asks for its services) or none yet.
+        form = refilled(ReferForm, request.GET, "refer", **make)
+        return _refer_page(request, client, form)
+    if "show_services" in request.POST:  # without JavaScript: list them, send nothing
+        return _refer_page(request, client, refilled(ReferForm, request.POST, "refer", **make))
+    form = ReferForm(request.POST, prefix="refer", **make)
     if form.is_valid():
         try:
             referral = services.refer_client(
@@ -180,7 +194,7 @@ def _refer_page(
     request: HttpRequest, client: Client, form: ReferForm, status: int = 200
 ) -> HttpResponse:
     context = {"client": client, "refer_form": form}
-    if htmx_target_is(request, "refer-form"):
+    if htmx_target_is(request, "refer-form") or htmx_target_is(request, "id_refer-service"):
         # Only the form: services and their waits, nothing of the record.
         return render(request, "referrals/_refer_form.html", context, status=status)
     # The page names the client: a read of the record, audited as the client page's.
@@ -213,8 +227,7 @@ def _referral_page(
         "may_redirect": side == Side.REFERRING
         and referral.status == ReferralStatus.DECLINED
         and redirected_to is None,
-        "redirect_form": forms.get("redirect_form")
-        or RedirectForm(referral=referral, prefix="redirect"),
+        "redirect_form": forms.get("redirect_form") or _redirect_form(referral),
         "appointment_ahead": appointment_ahead,
         "client": client,
         "client_visible": client_visible,
@@ -318,12 +331,34 @@ def referral_transition(request: HttpRequest, referral_id: str, action: str) -> 
     return redirect("referral-detail", referral_id=referral.pk)
 
 
-@require_POST
+def _redirect_form(referral: Referral, data: Any = None) -> RedirectForm:
+    """The redirect form, unbound, holding what `data` chose (if anything)."""
+    url = reverse("referral-redirect", args=[referral.pk])
+    return refilled(RedirectForm, data or {}, "redirect", referral=referral, services_url=url)
+
+
+@require_http_methods(["GET", "POST"])
 @signed_in_page
 def referral_redirect(request: HttpRequest, referral_id: str) -> HttpResponse:
-    """After a decline, the same referral to another organization or service in one step."""
+    """After a decline, the same referral to another organization or service in
+    one step. GET is htmx asking for the chosen organization's services (the
+    form alone: services and their waits); anything else is the referral page."""
     referral = access_referral(request.user, referral_id)
-    form = RedirectForm(request.POST, referral=referral, prefix="redirect")
+    if request.method == "GET":
+        if htmx_target_is(request, "id_redirect-service"):
+            context = {"referral": referral, "redirect_form": _redirect_form(referral, request.GET)}
+            return render(request, "referrals/_redirect_form.html", context)
+        return redirect(reverse("referral-detail", args=[referral.pk]) + "#redirect")
+    if "show_services" in request.POST:  # without JavaScript: list them, send nothing
+        return _referral_page(
+            request, referral, redirect_form=_redirect_form(referral, request.POST)
+        )
+    form = RedirectForm(
+        request.POST,
+        referral=referral,
+        prefix="redirect",
+        services_url=reverse("referral-redirect", args=[referral.pk]),
+    )
     if form.is_valid():
         try:
             new = services.redirect_referral(

@@ -37,10 +37,34 @@ def test_referral_form_lists_services_with_the_apis_waits(demo, client):
     # comes when the "Refer" panel is opened.
     assert f'hx-get="/clients/{ana.pk}/referrals/"' in page
     assert f'value="{counselling.pk}"' not in page
-    html = lee.get(
+    form = lee.get(
         f"/clients/{ana.pk}/referrals/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="div#refer-form"
     ).content.decode()
-    assert "<html" not in html
+    assert "<html" not in form
+    # No service is listed until an organization is chosen; choosing one asks
+    # for the form again (htmx keeps its list of services alone).
+    assert f'value="{counselling.pk}"' not in form
+    assert "its services and their waits are listed here" in form
+    assert f'hx-get="/clients/{ana.pk}/referrals/"' in form
+    assert 'hx-select="#id_refer-service"' in form
+
+    def services_of(organization_id: int) -> str:
+        return lee.get(
+            f"/clients/{ana.pk}/referrals/",
+            {"refer-to_organization": organization_id},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="div#id_refer-service",
+        ).content.decode()
+
+    html = services_of(counselling.organization_id) + services_of(housing.organization_id)
+    assert html.count('<div class="service-choice"') == 2
+    assert Service.objects.exclude(
+        organization__in=[counselling.organization_id, housing.organization_id]
+    ).exists()
+    for other in Service.objects.exclude(
+        organization__in=[counselling.organization_id, housing.organization_id]
+    ):
+        assert f'value="{other.pk}"' not in html  # only the chosen organization's
     wait = api_wait(lee, counselling)
     assert wait["growing"] and wait["median_wait_days"] >= 14
     option = re.search(rf'value="{counselling.pk}".*?</label>', html, re.S).group(0)

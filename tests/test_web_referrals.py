@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import AccessEvent, Notification
-from records.models import Entry
+from records.models import Entry, Service
 from referrals import services
 from referrals.models import Referral
 from referrals.selectors import referral_history
@@ -340,3 +340,66 @@ def test_the_refer_form_is_404_off_the_case(client, ana, outsider):
         response = client.get(f"/clients/{ana.pk}/referrals/", **headers)
         assert response.status_code == 404
         assert "Silva" not in html_of(response)
+
+
+def test_without_javascript_the_chosen_organizations_services_are_listed_on_request(
+    client, ana, dr_lee, intake_hal
+):
+    """The "Show the chosen organization's services" button sends the form to
+    list them: it comes back as typed, with no error, and nothing is sent."""
+    shelter = Service.objects.create(organization=intake_hal.organization, name="Shelter beds")
+    elsewhere = Service.objects.create(organization=dr_lee.organization, name="Walk-in")
+    client.force_login(dr_lee)
+    form = html_of(client.get(f"/clients/{ana.pk}/referrals/"))
+    assert "Show the chosen organization's services" in form
+    assert f'value="{shelter.pk}"' not in form
+    response = client.post(
+        f"/clients/{ana.pk}/referrals/",
+        {
+            "refer-to_organization": intake_hal.organization_id,
+            "refer-reason": "Typed before choosing a service.",
+            "show_services": "1",
+        },
+    )
+    assert response.status_code == 200
+    html = html_of(response)
+    assert f'value="{shelter.pk}"' in html and "Shelter beds" in html
+    assert f'value="{elsewhere.pk}"' not in html
+    assert "Typed before choosing a service.</textarea>" in html
+    assert "This field is required" not in html and 'class="errorlist' not in html
+    assert not Referral.objects.exists()
+
+
+def test_the_redirect_form_lists_the_chosen_organizations_services(
+    client, routed, ana, dr_lee, intake_hal, emp_jo, outsider
+):
+    referral = web_refer(client, routed, dr_lee, ana, intake_hal.organization)
+    with routed():
+        services.decline_referral(provider=intake_hal, referral=referral, reason="No room.")
+    coaching = Service.objects.create(organization=emp_jo.organization, name="Job coaching")
+    client.force_login(dr_lee)
+    page = html_of(client.get(f"/referrals/{referral.pk}/"))
+    assert "Send Ana elsewhere" in page and f'value="{coaching.pk}"' not in page
+    url = f"/referrals/{referral.pk}/redirect/"
+    assert f'hx-get="{url}"' in page
+    fragment = client.get(
+        url,
+        {"redirect-to_organization": emp_jo.organization_id},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="div#id_redirect-service",
+    )
+    assert fragment.status_code == 200
+    assert f'value="{coaching.pk}"' in html_of(fragment) and "<html" not in html_of(fragment)
+    assert client.get(url).status_code == 302  # without htmx: the referral page
+    listed = client.post(
+        url, {"redirect-to_organization": emp_jo.organization_id, "show_services": "1"}
+    )
+    assert listed.status_code == 200 and f'value="{coaching.pk}"' in html_of(listed)
+    assert not Referral.objects.filter(redirected_from=referral).exists()
+    client.force_login(outsider)
+    assert (
+        client.get(
+            url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="div#id_redirect-service"
+        ).status_code
+        == 404
+    )

@@ -34,6 +34,9 @@ def test_waits_from_the_referral_form_to_the_intake_queue(new_page, demo):
     lee = sign_in(new_page, base, "dr_lee")
     lee.goto(f"{base}/clients/{ana.pk}/")
     lee.locator("#referrals summary").click()
+    # The form lists an organization's services, with their waits, once it is chosen.
+    refer_to = lee.locator("#referrals").get_by_label("Refer to")
+    refer_to.select_option(label="Eastside Community Mental Health")
     choice = lee.get_by_role("group", name="Eastside Community Mental Health")
     option = choice.get_by_label(re.compile("^Adult counselling"))
     expect(option).to_be_enabled()
@@ -42,10 +45,13 @@ def test_waits_from_the_referral_form_to_the_intake_queue(new_page, demo):
         f"Median wait {wait.median_wait_days} days (about {weeks} weeks)"
     )
     expect(choice).to_contain_text("growing")
+    assert_accessible(lee, "referral form with services")
+    refer_to.select_option(label="Harbour Supportive Housing")
     housing = lee.get_by_role("group", name="Harbour Supportive Housing")
     expect(housing.get_by_label(re.compile("^Supportive housing"))).to_be_disabled()
     expect(housing).to_contain_text("Not accepting referrals now")
-    assert_accessible(lee, "referral form with services")
+    expect(choice).to_have_count(0)  # only the chosen organization's services
+    assert_accessible(lee, "referral form with a closed service")
     screenshot(lee, "referral-services")
 
     kim = sign_in(new_page, base, "intake_kim")

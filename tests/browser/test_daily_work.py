@@ -13,8 +13,9 @@ from playwright.sync_api import Page, expect
 
 from consent.services import grant_emergency_access
 from records import services as record_services
-from records.models import Entry
+from records.models import Entry, Service
 from referrals import services as referral_services
+from referrals.models import Referral
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.browser.test_journeys import MENTAL_HEALTH_TITLE, PASSWORD, sign_in, story  # noqa: F401
 from tests.factories import OrganizationFactory, ProviderFactory
@@ -316,3 +317,28 @@ def test_an_org_admin_deactivates_someone_who_left(new_page, story):  # noqa: F8
     expect(admin.locator("#provider-status")).to_have_text("Deactivated")
     story["dr_lee"].refresh_from_db()
     assert not story["dr_lee"].is_active
+
+
+def test_choosing_an_organization_lists_its_services_with_their_waits(new_page, story):  # noqa: F811
+    """The refer form lists no service until an organization is chosen; then
+    that organization's services, with their waits, come in its place."""
+    ana = story["ana"]
+    housing = OrganizationFactory(name="Harbour Supportive Housing", sector="housing")
+    beds = Service.objects.create(organization=housing, name="Supported housing beds")
+    Service.objects.create(organization=story["centre"], name="Adult counselling")
+    lee = sign_in(new_page, story, "dr_lee")
+    lee.goto(f"{story['url']}/clients/{ana.pk}/")
+    lee.locator("#referrals summary").click()
+    refer = lee.locator("#referrals")
+    expect(refer.get_by_label("Reason for referral")).to_be_visible()
+    expect(refer.get_by_label("Supported housing beds")).to_have_count(0)
+    expect(refer.get_by_label("Adult counselling")).to_have_count(0)
+    refer.get_by_label("Refer to").select_option(label="Harbour Supportive Housing")
+    expect(refer.get_by_label(re.compile("Supported housing beds"))).to_be_visible()
+    expect(refer.get_by_label(re.compile("Adult counselling"))).to_have_count(0)
+    assert_accessible(lee, "refer form with an organization's services")
+    refer.get_by_label(re.compile("Supported housing beds")).check()
+    refer.get_by_label("Reason for referral").fill("Needs supported housing.")
+    refer.get_by_role("button", name="Send referral").click()
+    expect(lee.locator("#referral-status")).to_have_text("Sent")
+    assert Referral.objects.get(client=ana).service == beds
