@@ -357,13 +357,12 @@ class ReferralListView(APIView):
         referrals = selectors.visible_referrals(request.user, direction)
         if state:
             referrals = referrals.filter(status=state)
-        # Counted side by side (selectors.referral_count), unless a service
-        # narrows the list: then the page counts its own filter.
-        count = None
-        if "service" in request.query_params:
-            referrals = referrals.filter(service=_service_filter(request))
-        else:
-            count = selectors.referral_count(request.user, direction, state)
+        # Counted side by side (selectors.referral_count), without the joins
+        # the page's rows need.
+        service = _service_filter(request) if "service" in request.query_params else None
+        if service is not None:
+            referrals = referrals.filter(service=service)
+        count = selectors.referral_count(request.user, direction, state, service)
         # Plain rows (REFERRAL_ROW_VALUES): no prefetch, the shared categories
         # are one query for the page instead.
         rows = referrals.prefetch_related(None).values(*REFERRAL_ROW_VALUES)

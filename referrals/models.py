@@ -127,6 +127,14 @@ class Referral(models.Model):
             # queue and its untriaged part are counted from the index alone on
             # PostgreSQL); per service and per receiving organization.
             models.Index(fields=["service", "created_at"], name="referral_service_sent"),
+            # A service's referral list counted side by side (selectors.
+            # referral_count with a service): both parties and the status
+            # carried, so each side's count reads the index alone.
+            models.Index(
+                fields=["service"],
+                include=["from_organization", "to_organization", "status"],
+                name="referral_service_parties",
+            ),
             models.Index(fields=["service", "stopped_waiting_at"], name="referral_service_left"),
             models.Index(
                 fields=["service", "created_at"],

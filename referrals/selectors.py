@@ -65,10 +65,13 @@ def visible_referrals(provider: Provider, direction: str | None = None) -> Query
 
 
 def referral_count(
-    provider: Provider, direction: str | None = None, status: str | None = None
+    provider: Provider,
+    direction: str | None = None,
+    status: str | None = None,
+    service: Any = None,
 ) -> int:
     """How many referrals `visible_referrals(provider, direction)` holds (of
-    `status`, if given), counted side by side.
+    `status`, and to `service`, if given), counted side by side.
 
     A referral never goes from an organization to itself (the database's
     check `referral_to_another_organization`), so the referring side and the
@@ -84,6 +87,8 @@ def referral_count(
         rows = Referral.objects.filter(**{side: provider.organization_id})
         if status is not None:
             rows = rows.filter(status=status)
+        if service is not None:
+            rows = rows.filter(service=service)
         total += rows.count()
     return total
 

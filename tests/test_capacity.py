@@ -396,9 +396,40 @@ def test_refer_to_a_service(ana, dr_lee, counselling, api_as):
     assert plain["service"] is None
     listed = api.get(f"/api/v1/referrals/?service={counselling.pk}").json()
     assert [row["id"] for row in listed["results"]] == [body["id"]]
+    assert listed["count"] == 1
     for bad in (uuid.uuid4(), "nope"):
         response = api.get(f"/api/v1/referrals/?service={bad}")
         assert response.status_code == 400 and "service" in response.json()
+
+
+def test_a_services_referral_list_counts_both_sides_with_the_filters(
+    ana, dr_lee, intake_kim, counselling, api_as
+):
+    """`?service=` with a count added up side by side: the receiving
+    organization counts every referral to its service, a referring one its own,
+    with the status filter too; every count equals the rows listed."""
+    other = Service.objects.create(organization=counselling.organization, name="Group therapy")
+    for n in range(3):
+        referral_services.refer_client(
+            provider=dr_lee, client=ana, service=counselling, reason=f"CBT {n}", urgency="routine"
+        )
+    referral_services.refer_client(
+        provider=dr_lee, client=ana, service=other, reason="Group", urgency="routine"
+    )
+    first = Referral.objects.filter(service=counselling).order_by("created_at").first()
+    referral_services.accept_referral(provider=intake_kim, referral=first)
+    for who, query, expected in [
+        (intake_kim, "", 3),
+        (intake_kim, "&status=accepted", 1),
+        (intake_kim, "&direction=incoming", 3),
+        (intake_kim, "&direction=outgoing", 0),
+        (dr_lee, "", 3),
+        (dr_lee, "&status=sent", 2),
+        (dr_lee, "&direction=outgoing", 3),
+        (dr_lee, "&direction=incoming", 0),
+    ]:
+        body = api_as(who).get(f"/api/v1/referrals/?service={counselling.pk}{query}").json()
+        assert body["count"] == len(body["results"]) == expected, (who, query)
 
 
 def test_referral_to_a_service_errors_in_order(ana, dr_lee, counselling, housing, outsider, api_as):

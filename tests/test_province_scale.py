@@ -177,9 +177,11 @@ def test_page_counts_read_their_own_table_alone(ana, dr_lee, privacy_pat, api_as
     actor's and the organization's names; counted as rows, the count joined
     both tables in over the whole log). The access log and the client list
     hold rows here; the shape of a count does not depend on it."""
+    service = Service.objects.create(organization=dr_lee.organization, name="Walk-in")
     lists = [
         (privacy_pat, f"{CLIENTS}{ana.pk}/access-log/"),
         (dr_lee, "/api/v1/referrals/"),
+        (dr_lee, f"/api/v1/referrals/?service={service.pk}"),
         (dr_lee, CLIENTS),
         (dr_lee, "/api/v1/inbox/"),
     ]
