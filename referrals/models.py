@@ -184,4 +184,13 @@ class Referral(models.Model):
                 condition=Q(status=ReferralStatus.SENT),
                 name="referral_intake_queue",
             ),
+            # A service's own queue page in its order (capacity.views.service_queue).
+            models.Index(
+                models.F("service"),
+                URGENCY_RANK,
+                models.F("created_at"),
+                models.F("id"),
+                condition=Q(status__in=WAITING_STATUSES),
+                name="referral_service_queue",
+            ),
         ]

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.models import Provider, Service
 from referrals.models import Referral
@@ -181,3 +183,25 @@ def test_org_admin_adds_and_edits_services(demo, client):
     kim = signed_in(client, "intake_kim")
     assert kim.get("/services/new/").status_code == 403
     assert kim.get(f"/services/{walk_in.pk}/edit/").status_code == 403
+
+
+def test_a_service_queue_page_is_read_in_its_index_order(postgresql, demo, client):
+    """The queue page's rows come from referral_service_queue in their order
+    (most urgent, then longest waiting), not from sorting every referral
+    waiting for the service: with sorting priced out, PostgreSQL still reads
+    that index (it would not, had the index or the order changed)."""
+    counselling = Service.objects.get(name="Adult counselling")
+    kim = signed_in(client, "intake_kim")
+    with CaptureQueriesContext(connection) as captured:
+        assert kim.get(f"/services/{counselling.pk}/queue/").status_code == 200
+    page = next(
+        q["sql"]
+        for q in captured.captured_queries
+        if "ORDER BY" in q["sql"] and "referrals_referral" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + page)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referral_service_queue" in plan, plan
