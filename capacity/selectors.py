@@ -237,6 +237,30 @@ def service_waits(services: Iterable[Service | Any], now: datetime | None = None
     return _waits(Referral.objects.all(), "service_id", ids, now or timezone.now())
 
 
+def growing_services(services: Iterable[Service | Any], now: datetime | None = None) -> set:
+    """The ids of the services whose wait is `growing`, without the rest of
+    their figures: the queue's size and the last 28 days' arrivals and
+    departures, three counts over index ranges, where a whole `Wait` also
+    ranks each service's 180-day sample. For a directory of every service in
+    the province, which shows the growing ones first and full figures for one
+    page of them (docs/performance.md, change 40)."""
+    ids = [getattr(service, "pk", service) for service in services]
+    if not ids:
+        return set()
+    since_recent = (now or timezone.now()) - timedelta(days=RECENT_DAYS)
+    mine = Referral.objects.filter(service_id__in=ids).order_by()
+    waiting = _counts(mine.filter(status__in=WAITING_STATUSES), "service_id")
+    arrivals = _counts(mine.filter(created_at__gte=since_recent), "service_id")
+    left = _counts(mine.filter(stopped_waiting_at__gte=since_recent), "service_id")
+    return {
+        key
+        for key in ids
+        if Wait(
+            waiting=waiting.get(key, 0), arrivals_4w=arrivals.get(key, 0), left_4w=left.get(key, 0)
+        ).growing
+    }
+
+
 def service_wait(service: Service, now: datetime | None = None) -> Wait:
     return service_waits([service], now)[service.pk]
 

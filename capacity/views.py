@@ -29,28 +29,34 @@ from referrals.selectors import visible_referrals, with_urgency_rank
 QUEUE_PAGE_SIZE = 50
 
 
-def _directory_rows(
-    services: list[Service],
-) -> list[tuple[Service, selectors.Wait, selectors.Experience]]:
-    waits = selectors.service_waits(services)
-    experiences = selectors.service_experiences(services)
-    rows = [(service, waits[service.pk], experiences[service.pk]) for service in services]
-    # Growing services first: the ones to look at.
-    return sorted(rows, key=lambda row: not row[1].growing)
+DIRECTORY_PAGE_SIZE = 50
 
 
 @require_GET
 @organization_page
 def service_directory(request: HttpRequest) -> HttpResponse:
-    services = list(Service.objects.select_related("organization"))
-    rows = _directory_rows(services)
+    """Every service, the growing ones first (the ones to look at), fifty to a
+    page with their full figures. Which are growing is known for all of them
+    from three counts; only the page's services have their samples ranked."""
+    now = timezone.now()
+    ids = list(Service.objects.values_list("pk", flat=True))  # the directory's order
+    growing = selectors.growing_services(ids, now)
+    # Growing first, each part in the directory's own order (organization, name).
+    ids.sort(key=lambda pk: pk not in growing)
+    page = Paginator(ids, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    by_id = Service.objects.select_related("organization").in_bulk(page.object_list)
+    shown = [by_id[pk] for pk in page.object_list]
+    waits = selectors.service_waits(shown, now)
+    experiences = selectors.service_experiences(shown)
     return render(
         request,
         "capacity/directory.html",
         {
             "nav": "services",
-            "rows": rows,
-            "growing": sum(1 for _, wait, _ in rows if wait.growing),
+            "page": page,
+            "rows": [(service, waits[service.pk], experiences[service.pk]) for service in shown],
+            "services": len(ids),
+            "growing": len(growing),
             "may_add": may_manage_services(request.user, request.user.organization_id),
         },
     )

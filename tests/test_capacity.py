@@ -3,6 +3,7 @@ query counts, and the moment a referral stops waiting."""
 
 import datetime
 import random
+import re
 import uuid
 
 import pytest
@@ -212,6 +213,39 @@ def test_the_wait_figures_can_be_read_from_their_indexes_alone(
             plan = "\n".join(row[0] for row in cursor.fetchall())
             scans = [line for line in plan.splitlines() if "Scan" in line]
             assert scans and all("Index Only Scan" in line for line in scans), plan
+
+
+def test_growing_services_are_the_services_whose_whole_wait_is_growing(ana, dr_lee):
+    """The directory's cheap flag agrees with the full figures, service by
+    service, over random histories short enough that some grow and some do not."""
+    rng, now = random.Random(5), timezone.now()
+    for i in range(30):
+        organization = OrganizationFactory(name=f"Centre {i}", sector="mental_health")
+        service = Service.objects.create(organization=organization, name=f"Program {i}")
+        rows = random_rows(rng, rng.randint(4, 30), now, days=rng.choice([35, 60, 400]))
+        history(rows, service, client=ana, referrer=dr_lee)
+    services = list(Service.objects.all())
+    waits = selectors.service_waits(services, now)
+    expected = {pk for pk, wait in waits.items() if wait.growing}
+    assert 0 < len(expected) < len(services)
+    assert selectors.growing_services(services, now) == expected
+
+
+def test_the_directory_pages_every_service_growing_first(ana, dr_lee, client):
+    many_services(60, 12, ana, dr_lee)
+    services = list(Service.objects.all())  # the directory's own order
+    waits = selectors.service_waits(services)
+    growing = [s for s in services if waits[s.pk].growing]
+    assert growing and len(growing) < 50  # the second page starts with steady ones
+    expected = growing + [s for s in services if not waits[s.pk].growing]
+    client.force_login(dr_lee)
+    shown = []
+    for number in (1, 2):
+        html = client.get("/services/", {"page": number}).content.decode()
+        assert f"60 services; <strong>{len(growing)} growing</strong>" in html
+        assert "Page " + str(number) + " of 2" in html
+        shown += re.findall(r'<th scope="row"><a href="/services/([0-9a-f-]+)/"', html)
+    assert shown == [str(s.pk) for s in expected]
 
 
 # --- the services API ----------------------------------------------------------------------
