@@ -184,12 +184,14 @@ class Referral(models.Model):
                 condition=Q(status=ReferralStatus.SENT),
                 name="referral_intake_queue",
             ),
-            # A service's own queue page in its order (capacity.views.service_queue).
+            # A service's own queue page in its order (capacity.views.service_queue);
+            # with the status, a service's queue can be counted from it alone too.
             models.Index(
                 models.F("service"),
                 URGENCY_RANK,
                 models.F("created_at"),
                 models.F("id"),
+                include=["status"],
                 condition=Q(status__in=WAITING_STATUSES),
                 name="referral_service_queue",
             ),
