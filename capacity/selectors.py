@@ -12,9 +12,8 @@ to a service (or to an organization, with or without a service):
 Any number of services costs four grouped queries, each over its own index
 range: the queue, the last 28 days' arrivals and departures, and the sample's
 histogram (how many referrals waited each number of days), from which the
-percentiles are read.
-The weekly history of one service costs four. Nothing loads referrals into
-Python, only counts.
+percentiles are read. The weekly history of one service costs four. Nothing
+loads referrals into Python, only counts.
 """
 
 from collections.abc import Collection, Iterable

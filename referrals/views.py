@@ -160,9 +160,9 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 @client_page
 def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
     """Referring a client: the form the client page's "Refer" panel brings in
-    when opened (it lists every service one may refer to, with its wait: too
-    much to draw on every client page), or, without htmx and with a rejected
-    form's errors, a page of its own."""
+    when opened, or, without htmx and with a rejected form's errors, a page of
+    its own. GET with an organization chosen is htmx asking for that
+    organization's services with their waits (referrals.forms.offer_services)."""
     make = {"provider": request.user, "services_url": reverse("referral-create", args=[client.pk])}
     if request.method == "GET":
         # An organization chosen (htmx asks for its services) or none yet.

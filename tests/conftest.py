@@ -168,3 +168,16 @@ def postgresql(db):
             pytest.fail(message)
         pytest.skip(message)
     return connection
+
+
+@pytest.fixture
+def note(ana, dr_lee):
+    """A mental-health note by Ana's family doctor."""
+    return record_services.add_entry(
+        provider=dr_lee,
+        client=ana,
+        category="mental_health",
+        kind="note",
+        title="PHQ-9 of 17",
+        body="Low mood.",
+    )

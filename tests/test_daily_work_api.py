@@ -131,18 +131,6 @@ def test_occurred_at_in_the_future_is_400(ana, dr_lee, api_as):
     assert past.status_code == 201
 
 
-@pytest.fixture
-def note(ana, dr_lee):
-    return record_services.add_entry(
-        provider=dr_lee,
-        client=ana,
-        category="mental_health",
-        kind="note",
-        title="PHQ-9 of 17",
-        body="Low mood.",
-    )
-
-
 def test_amend_keeps_the_original_and_shows_it_as_amended(ana, dr_lee, note, api_as):
     api = api_as(dr_lee)
     response = api.post(
