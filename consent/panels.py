@@ -5,8 +5,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from consent.forms import ApplyPolicyForm, DirectiveForm, EmergencyAccessForm
-from consent.selectors import active_emergency_access, directives_of, live_policies
+from consent.forms import EmergencyAccessForm
+from consent.selectors import active_emergency_access, directives_of
 from core.panels import BANNER, SIDE, ClientPanel, register_panel
 from core.permissions import may_break_the_glass
 from core.vocabulary import Category
@@ -26,11 +26,10 @@ def _emergency_banner(request: HttpRequest, client: Client, forms: dict[str, Any
 
 
 def _consent(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
+    # The forms (every organization of the province as a grantee, the policies)
+    # are brought in when the panel is opened: consent.views.consent_record.
     return {
         "directives": directives_of(client).select_related("grantee_organization", "policy"),
-        "directive_form": forms.get("directive_form") or DirectiveForm(),
-        "policy_form": forms.get("policy_form") or ApplyPolicyForm(),
-        "has_policies": live_policies().exists(),
         "category_choices": Category,
     }
 

@@ -35,7 +35,7 @@ from consent.selectors import (
 )
 from core.audit import Action, action_label, record_access
 from core.errors import Conflict, InvalidInput
-from core.pages import add_errors, organization_page, require, signed_in_page
+from core.pages import add_errors, htmx_target_is, organization_page, require, signed_in_page
 from core.panels import render_client_page
 from core.permissions import (
     may_edit_policies,
@@ -52,14 +52,18 @@ def _consent_panel(client: Client) -> str:
     return reverse("client-detail", args=[client.pk]) + "#consent"
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @client_page
 def consent_record(request: HttpRequest, client: Client) -> HttpResponse:
+    """Recording the client's decision: the forms the client page's consent
+    panel brings in when "Record the client's decision" is opened (the
+    grantee list names every organization of the province), or, without htmx
+    and with a rejected form's errors, a page of their own."""
+    if request.method == "GET":
+        return _consent_forms(request, client)
     form = DirectiveForm(request.POST)
     if not form.is_valid():
-        return render_client_page(
-            request, client, status=400, directive_form=form, open_panel="consent"
-        )
+        return _consent_forms(request, client, directive_form=form, status=400)
     directive = services.record_consent(
         provider=request.user, client=client, **form.service_fields()
     )
@@ -72,15 +76,36 @@ def consent_record(request: HttpRequest, client: Client) -> HttpResponse:
 def consent_apply_policy(request: HttpRequest, client: Client) -> HttpResponse:
     form = ApplyPolicyForm(request.POST)
     if not form.is_valid():
-        return render_client_page(
-            request, client, status=400, policy_form=form, open_panel="consent"
-        )
+        return _consent_forms(request, client, policy_form=form, status=400)
     policy = form.cleaned_data["policy"]
     directives = services.apply_consent_policy(provider=request.user, client=client, policy=policy)
     messages.success(
         request, f"Policy “{policy.name}” applied: {len(directives)} directives recorded."
     )
     return redirect(_consent_panel(client))
+
+
+def _consent_forms(
+    request: HttpRequest,
+    client: Client,
+    directive_form: DirectiveForm | None = None,
+    policy_form: ApplyPolicyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "client": client,
+        "directive_form": directive_form or DirectiveForm(),
+        "policy_form": policy_form or ApplyPolicyForm(),
+        "has_policies": live_policies().exists(),
+    }
+    if htmx_target_is(request, "consent-forms"):
+        # Only the forms: organizations, sectors and policies, nothing of the record.
+        return render(request, "consent/_consent_forms.html", context, status=status)
+    # The page names the client: a read of the record, audited as the client page's.
+    record_access(request.user, client, Action.CLIENT_READ)
+    return render(
+        request, "consent/consent_forms.html", context | {"nav": "clients"}, status=status
+    )
 
 
 @require_POST

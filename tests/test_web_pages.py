@@ -291,7 +291,35 @@ def test_consent_form_needs_exactly_one_grantee_and_a_category(client, dr_lee, a
     assert response.status_code == 400
     assert 'id="id_grantee_error"' in html_of(response)
     assert 'id="id_categories_error"' in html_of(response)
+    # The form comes back on a page of its own, with the policy form beside it.
+    assert "<h1>Record Ana Silva's consent decision</h1>" in html_of(response)
     assert ConsentDirective.objects.count() == 0
+
+
+def test_the_consent_forms_come_when_their_panel_opens(client, dr_lee, ana, outsider):
+    """The client page lists the decisions and holds a panel that fetches the
+    forms (every organization is a possible grantee); the fragment holds
+    nothing of the record and writes no access event; the page of its own,
+    which names the client, writes client.read."""
+    client.force_login(dr_lee)
+    page = html_of(client.get(f"/clients/{ana.pk}/"))
+    assert f'hx-get="/clients/{ana.pk}/consents/"' in page
+    assert 'name="grantee"' not in page
+    reads = AccessEvent.objects.filter(client=ana, actor=dr_lee, action="client.read")
+    before = reads.count()
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "div#consent-forms"}
+    fragment = client.get(f"/clients/{ana.pk}/consents/", **htmx)
+    assert fragment.status_code == 200
+    html = html_of(fragment)
+    assert 'name="grantee"' in html and "Record decision" in html
+    assert "<html" not in html and "Silva" not in html
+    assert reads.count() == before
+    own = client.get(f"/clients/{ana.pk}/consents/")
+    assert own.status_code == 200 and 'name="grantee"' in html_of(own)
+    assert reads.count() == before + 1
+    client.force_login(outsider)
+    for headers in ({}, htmx):
+        assert client.get(f"/clients/{ana.pk}/consents/", **headers).status_code == 404
 
 
 def test_applying_a_policy_copies_its_rules(client, dr_lee, ana, policy):
