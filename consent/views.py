@@ -35,8 +35,8 @@ from consent.selectors import (
 )
 from core.audit import Action, action_label, record_access
 from core.errors import Conflict, InvalidInput
-from core.pages import add_errors, htmx_target_is, organization_page, require, signed_in_page
-from core.panels import render_client_page
+from core.pages import add_errors, organization_page, require, signed_in_page
+from core.panels import render_client_page, render_panel_form
 from core.permissions import (
     may_edit_policies,
     may_read_access_log,
@@ -92,19 +92,18 @@ def _consent_forms(
     policy_form: ApplyPolicyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context = {
-        "client": client,
-        "directive_form": directive_form or DirectiveForm(),
-        "policy_form": policy_form or ApplyPolicyForm(),
-        "has_policies": live_policies().exists(),
-    }
-    if htmx_target_is(request, "consent-forms"):
-        # Only the forms: organizations, sectors and policies, nothing of the record.
-        return render(request, "consent/_consent_forms.html", context, status=status)
-    # The page names the client: a read of the record, audited as the client page's.
-    record_access(request.user, client, Action.CLIENT_READ)
-    return render(
-        request, "consent/consent_forms.html", context | {"nav": "clients"}, status=status
+    return render_panel_form(
+        request,
+        client,
+        targets=("consent-forms",),
+        fragment="consent/_consent_forms.html",
+        page="consent/consent_forms.html",
+        context={
+            "directive_form": directive_form or DirectiveForm(),
+            "policy_form": policy_form or ApplyPolicyForm(),
+            "has_policies": live_policies().exists(),
+        },
+        status=status,
     )
 
 

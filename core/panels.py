@@ -5,7 +5,9 @@ team, consent the consent and emergency panels, referrals the referral panel,
 and so on (each in its `panels.py`, loaded when the app is ready). A panel is
 a template plus a function that builds its context through the consent engine;
 a view that rejects a form re-renders the whole page with that panel's bound
-form through `render_client_page` (docs/architecture.md, "The client page").
+form through `render_client_page` (docs/architecture.md, "The client page"),
+except for the forms a panel brings in when opened, which come back on a page
+of their own (`render_panel_form`; docs/web.md, "Forms brought in when opened").
 """
 
 from collections.abc import Callable
@@ -86,3 +88,26 @@ def render_client_page(
         "side_panels": parts[SIDE],
     }
     return render(request, "records/client_detail.html", context, status=status)
+
+
+def render_panel_form(
+    request: HttpRequest,
+    client: Any,
+    *,
+    targets: tuple[str, ...],
+    fragment: str,
+    page: str,
+    context: dict,
+    status: int = 200,
+) -> HttpResponse:
+    """A form that a panel of the client page brings in when it is opened: for
+    htmx swapping into one of `targets` (element ids), the `fragment` template
+    alone, which must hold nothing of the record and so writes no access
+    event; otherwise the `page` template, the form on a page of its own (no
+    JavaScript, or a rejected form), which names the client and so is audited
+    as a read of the record. `client` must come from the gate."""
+    context = context | {"client": client}
+    if any(htmx_target_is(request, target) for target in targets):
+        return render(request, fragment, context, status=status)
+    record_access(request.user, client, Action.CLIENT_READ)
+    return render(request, page, context | {"nav": "clients"}, status=status)

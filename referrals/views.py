@@ -26,6 +26,7 @@ from core.audit import Action, record_access
 from core.errors import Conflict, InvalidInput
 from core.events import kind_named
 from core.pages import add_errors, htmx_target_is, organization_page, signed_in_page
+from core.panels import render_panel_form
 from core.permissions import Side, is_provider, triages_referrals
 from core.vocabulary import Category
 from records.models import Client, Provider
@@ -193,13 +194,16 @@ def referral_create(request: HttpRequest, client: Client) -> HttpResponse:
 def _refer_page(
     request: HttpRequest, client: Client, form: ReferForm, status: int = 200
 ) -> HttpResponse:
-    context = {"client": client, "refer_form": form}
-    if htmx_target_is(request, "refer-form") or htmx_target_is(request, "id_refer-service"):
-        # Only the form: services and their waits, nothing of the record.
-        return render(request, "referrals/_refer_form.html", context, status=status)
-    # The page names the client: a read of the record, audited as the client page's.
-    record_access(request.user, client, Action.CLIENT_READ)
-    return render(request, "referrals/refer.html", context | {"nav": "clients"}, status=status)
+    # The fragment: the form, or (htmx's hx-select) its list of services.
+    return render_panel_form(
+        request,
+        client,
+        targets=("refer-form", "id_refer-service"),
+        fragment="referrals/_refer_form.html",
+        page="referrals/refer.html",
+        context={"refer_form": form},
+        status=status,
+    )
 
 
 def _referral_page(
