@@ -105,12 +105,11 @@ def refilled(form_class: type[forms.Form], data: Any, prefix: str, **kwargs: Any
     """An unbound form holding what was sent in `data`, for a form sent only to
     list the chosen organization's services (without JavaScript): shown again
     as typed, with no errors, since nothing was submitted yet."""
-    blank = form_class(prefix=prefix, **kwargs)
     initial = {
-        name: field.widget.value_from_datadict(data, {}, blank.add_prefix(name))
-        for name, field in blank.fields.items()
+        name: field.widget.value_from_datadict(data, {}, f"{prefix}-{name}")
+        for name, field in form_class.base_fields.items()
         # A field not sent keeps its own initial value (a routine urgency).
-        if not field.widget.value_omitted_from_data(data, {}, blank.add_prefix(name))
+        if not field.widget.value_omitted_from_data(data, {}, f"{prefix}-{name}")
     }
     return form_class(prefix=prefix, initial=initial, **kwargs)
 

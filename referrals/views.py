@@ -222,16 +222,22 @@ def _referral_page(
     side = viewer_side(provider, referral)
     appointment_ahead = bool(referral.appointment_at and referral.appointment_at > timezone.now())
     redirected_to = Referral.objects.filter(redirected_from=referral).first()
+    may_redirect = (
+        side == Side.REFERRING
+        and referral.status == ReferralStatus.DECLINED
+        and redirected_to is None
+    )
     context = {
         "nav": "referrals",
         "referral": _with_waits([referral])[0],
         "shared": [Category(value).label for value in services.shared_categories(referral)],
         "history": _history_lines(referral, side),
         "redirected_to": redirected_to if side == Side.REFERRING else None,
-        "may_redirect": side == Side.REFERRING
-        and referral.status == ReferralStatus.DECLINED
-        and redirected_to is None,
-        "redirect_form": forms.get("redirect_form") or _redirect_form(referral),
+        "may_redirect": may_redirect,
+        # Built only where it is shown: it lists organizations and services.
+        "redirect_form": (forms.get("redirect_form") or _redirect_form(referral))
+        if may_redirect
+        else None,
         "appointment_ahead": appointment_ahead,
         "client": client,
         "client_visible": client_visible,
