@@ -185,12 +185,21 @@ def _counts(referrals: QuerySet, group: str) -> dict[Any, int]:
     return dict(referrals.values(group).annotate(n=Count("*")).values_list(group, "n"))
 
 
+def _flow(mine: QuerySet, group: str, now: datetime) -> tuple[dict[Any, int], dict[Any, int]]:
+    """Per group, the last 28 days' arrivals (sent since) and departures
+    (stopped waiting since), each counted on its own (group, time) index."""
+    since = now - timedelta(days=RECENT_DAYS)
+    return (
+        _counts(mine.filter(created_at__gte=since), group),
+        _counts(mine.filter(stopped_waiting_at__gte=since), group),
+    )
+
+
 def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime) -> dict:
     ids = list(ids)
     if not ids:
         return {}
     since_sample = now - timedelta(days=SAMPLE_DAYS)
-    since_recent = now - timedelta(days=RECENT_DAYS)
     mine = referrals.filter(**{f"{group}__in": ids}).order_by()
     # Four reads, each of its own index range: the queue (the waiting
     # referrals' partial index, which carries the status), the last 28 days'
@@ -210,8 +219,7 @@ def _waits(referrals: QuerySet, group: str, ids: Collection[Any], now: datetime)
         )
         .values_list(group, "waiting", "awaiting_triage", "oldest")
     }
-    arrivals_4w = _counts(mine.filter(created_at__gte=since_recent), group)
-    left_4w = _counts(mine.filter(stopped_waiting_at__gte=since_recent), group)
+    arrivals_4w, left_4w = _flow(mine, group, now)
     histograms = _histograms(mine.filter(WAIT_KNOWN, created_at__gte=since_sample), group)
     found = {}
     for key in ids:
@@ -246,11 +254,9 @@ def growing_services(services: Iterable[Service | Any], now: datetime | None = N
     ids = [getattr(service, "pk", service) for service in services]
     if not ids:
         return set()
-    since_recent = (now or timezone.now()) - timedelta(days=RECENT_DAYS)
     mine = Referral.objects.filter(service_id__in=ids).order_by()
     waiting = _counts(mine.filter(status__in=WAITING_STATUSES), "service_id")
-    arrivals = _counts(mine.filter(created_at__gte=since_recent), "service_id")
-    left = _counts(mine.filter(stopped_waiting_at__gte=since_recent), "service_id")
+    arrivals, left = _flow(mine, "service_id", now or timezone.now())
     return {
         key
         for key in ids
