@@ -173,7 +173,7 @@ def care_team_leave(request: HttpRequest, client: Client, provider_id: str) -> H
 # The client page's timeline offers "Amend" and "Retract" on the organization's
 # own entries and brings each form in only when it is opened (htmx, or this page
 # without JavaScript): fifty entries' forms rendered up front cost more than the
-# rest of the page (docs/web.md, "The timeline's amend and retract forms").
+# rest of the page (docs/web.md, "Forms brought in when opened").
 CHANGE_FORMS = {"amend": AmendEntryForm, "retract": RetractEntryForm}
 
 

@@ -11,8 +11,9 @@ from referrals.selectors import client_referrals
 
 
 def _referrals(request: HttpRequest, client: Client, forms: dict[str, Any]) -> dict:
-    # The refer form (every service one may refer to, with its wait) is brought
-    # in when its panel is opened: referrals.views.referral_create.
+    # The refer form (every organization, and the chosen one's services with
+    # their waits) is brought in when its panel is opened:
+    # referrals.views.referral_create.
     return {"referrals": client_referrals(request.user, client)}
 
 
