@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.sessions.IdleClockMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -152,8 +153,10 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 CARELINK_IDLE_LOGOUT_MINUTES = env.int("CARELINK_IDLE_LOGOUT_MINUTES", default=15)
 SESSION_COOKIE_AGE = CARELINK_IDLE_LOGOUT_MINUTES * 60
-# Idle logoff: the session expires CARELINK_IDLE_LOGOUT_MINUTES after the last request.
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle logoff: the session ends CARELINK_IDLE_LOGOUT_MINUTES after the last request.
+# Not by saving it on every request: core.sessions moves its end forward when it
+# has fallen a minute behind (docs/security.md, "Idle logoff").
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from core.errors import ApplicationError, InvalidInput, NotAllowed, TooManyAttempts
 from core.permissions import is_provider
+from core.sessions import push_the_end
 
 View = Callable[..., HttpResponse]
 
@@ -56,8 +57,9 @@ def signed_in_page(view: View) -> View:
 @require_GET
 @signed_in_page
 def session_keepalive(request: HttpRequest) -> HttpResponse:
-    """ "Stay signed in": any request extends the session (it is saved on every
-    request); this one says for how long, so the page can re-arm its warning."""
+    """ "Stay signed in": the session's end moves a full idle period from now
+    (core.sessions), and the page is told for how long, to re-arm its warning."""
+    push_the_end(request)
     return JsonResponse({"idle_logout_seconds": int(settings.SESSION_COOKIE_AGE)})
 
 

@@ -6,7 +6,9 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client as WebClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,17 +77,96 @@ def test_logout_is_a_post(client, dr_lee):
 def test_idle_logoff_is_configured_from_the_setting():
     assert django_settings.SESSION_COOKIE_AGE == django_settings.CARELINK_IDLE_LOGOUT_MINUTES * 60
     assert django_settings.CARELINK_IDLE_LOGOUT_MINUTES == 15
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+    # The idle clock moves the session's end, not a save on every request.
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST is False
+    middleware = django_settings.MIDDLEWARE
+    sessions = middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert middleware[sessions + 1] == "core.sessions.IdleClockMiddleware"
 
 
-def test_each_request_pushes_the_idle_deadline_forward(client, dr_lee, settings):
-    settings.SESSION_COOKIE_AGE = 60
+def _end_in(client, seconds: float):
+    """Set the signed-in session's end `seconds` from now, as a request left it."""
+    end = timezone.now() + timedelta(seconds=seconds)
+    session = client.session
+    session.set_expiry(end)
+    session.save()
+    assert Session.objects.get(pk=session.session_key).expire_date == end
+    return session.session_key, end
+
+
+def _session_writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+def _left_on_page(response) -> int:
+    html = response.content.decode()
+    return int(html.split('data-idle-logout-left="', 1)[1].split('"', 1)[0])
+
+
+def test_a_request_after_the_end_fell_behind_pushes_it_a_full_period_on(client, dr_lee):
     client.force_login(dr_lee)
-    key = client.session.session_key
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(seconds=5))
-    assert client.get("/").status_code == 200
+    key, _ = _end_in(client, 600)  # five minutes behind a full 15
+    response = client.get("/")
+    assert response.status_code == 200
     expire = Session.objects.get(pk=key).expire_date
-    assert timezone.now() + timedelta(seconds=30) < expire <= timezone.now() + timedelta(seconds=61)
+    full = timedelta(seconds=django_settings.SESSION_COOKIE_AGE)
+    assert timezone.now() + full - timedelta(seconds=5) < expire <= timezone.now() + full
+    # The page is told the whole period, and the cookie lasts as long.
+    assert django_settings.SESSION_COOKIE_AGE - 5 < _left_on_page(response)
+    assert django_settings.SESSION_COOKIE_AGE - 5 < response.cookies["sessionid"]["max-age"]
+
+
+def test_a_request_within_the_minute_writes_nothing_and_the_page_says_the_end(client, dr_lee):
+    client.force_login(dr_lee)
+    age = django_settings.SESSION_COOKIE_AGE
+    key, end = _end_in(client, age - 30)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert _session_writes(queries.captured_queries) == []
+    assert Session.objects.get(pk=key).expire_date == end
+    assert "sessionid" not in response.cookies
+    # The page counts down to the session's real end, not a full period.
+    assert age - 35 <= _left_on_page(response) <= age - 30
+
+
+def test_the_end_never_moves_later_than_a_full_period_after_the_last_request(client, dr_lee):
+    client.force_login(dr_lee)
+    for _ in range(3):
+        before = timezone.now()
+        assert client.get("/clients/").status_code == 200
+        expire = Session.objects.get(pk=client.session.session_key).expire_date
+        assert expire <= timezone.now() + timedelta(seconds=django_settings.SESSION_COOKIE_AGE)
+        assert expire >= before + timedelta(seconds=django_settings.SESSION_COOKIE_AGE - 60)
+
+
+@pytest.mark.parametrize(
+    "request_kind",
+    ["htmx", "stay signed in"],
+)
+def test_the_pages_script_requests_push_the_end_whatever_its_age(client, dr_lee, request_kind):
+    client.force_login(dr_lee)
+    age = django_settings.SESSION_COOKIE_AGE
+    key, end = _end_in(client, age - 30)
+    if request_kind == "htmx":
+        response = client.get("/clients/", headers={"HX-Request": "true"})
+    else:
+        response = client.get(reverse("session-keepalive"))
+        assert response.json() == {"idle_logout_seconds": age}
+    assert response.status_code == 200
+    expire = Session.objects.get(pk=key).expire_date
+    assert expire > end + timedelta(seconds=25)
+
+
+def test_a_stale_session_cookie_creates_no_session(client, db):
+    client.cookies["sessionid"] = "no-such-session-0123456789abcdef"
+    assert client.get("/accounts/login/").status_code == 200
+    assert client.get("/").status_code == 302
+    assert not Session.objects.exists()
 
 
 def test_an_idle_session_is_signed_out(client, dr_lee, settings):

@@ -8,6 +8,7 @@ from django.utils import dateformat, timezone
 from core.audit import Channel
 from core.audit import action_label as _action_label
 from core.permissions import may_read_entries, treats_clients
+from core.sessions import seconds_left
 
 register = template.Library()
 
@@ -46,8 +47,15 @@ def reads_entries(user: object) -> bool:
 
 @register.simple_tag
 def idle_logout_seconds() -> int:
-    """The session ends this long after the last request (SESSION_SAVE_EVERY_REQUEST)."""
+    """The session ends this long after the last request (core.sessions)."""
     return int(settings.SESSION_COOKIE_AGE)
+
+
+@register.simple_tag(takes_context=True)
+def idle_logout_left(context: dict) -> int:
+    """Seconds until this page's session ends: up to a minute less than the
+    full period, when no request has moved its end for a while (core.sessions)."""
+    return seconds_left(context["request"])
 
 
 @register.simple_tag

@@ -8,10 +8,13 @@
   var account = body.dataset.account || "";
 
   // --- idle logoff, with a warning one minute before -------------------------------
-  // The server ends the session N seconds after the last request; this makes the
+  // The server ends the session at most N seconds after the last request (it moves
+  // the end on about once a minute, and on every request this script makes: see
+  // core.sessions); the page says how long its session has left. This makes the
   // screen follow, so record content does not stay on an unattended display, and
-  // offers to stay signed in (a request to the server extends the session).
+  // offers to stay signed in.
   var seconds = parseInt(body.dataset.idleLogoutSeconds || "", 10);
+  var leftAtLoad = parseInt(body.dataset.idleLogoutLeft || "", 10);
   var warning = document.getElementById("session-warning");
   if (seconds > 0) {
     var lead = Math.min(60, Math.floor(seconds / 2));
@@ -20,9 +23,8 @@
       if (countdown) { window.clearInterval(countdown); countdown = null; }
       if (warning) { warning.hidden = true; }
     };
-    var showWarning = function () {
+    var showWarning = function (left) {
       if (!warning) { return; }
-      var left = lead;
       var counter = warning.querySelector("[data-countdown]");
       if (counter) { counter.textContent = String(left); }
       warning.hidden = false;
@@ -33,17 +35,18 @@
         if (counter) { counter.textContent = String(left); }
       }, 1000);
     };
-    var arm = function () {
+    var arm = function (until) {
       if (warnTimer) { window.clearTimeout(warnTimer); }
       if (logoutTimer) { window.clearTimeout(logoutTimer); }
       hideWarning();
-      warnTimer = window.setTimeout(showWarning, (seconds - lead) * 1000);
+      warnTimer = window.setTimeout(function () { showWarning(Math.min(lead, until)); },
+                                    Math.max(0, until - lead) * 1000);
       // Reloading lands on the sign-in page (whatever was typed is kept, below).
-      logoutTimer = window.setTimeout(function () { window.location.reload(); }, (seconds + 5) * 1000);
+      logoutTimer = window.setTimeout(function () { window.location.reload(); }, (until + 5) * 1000);
     };
-    arm();
+    arm(leftAtLoad >= 0 ? Math.min(leftAtLoad, seconds) : seconds);
     // Every htmx request reaches the server and so extends the session.
-    document.addEventListener("htmx:after:request", arm);
+    document.addEventListener("htmx:after:request", function () { arm(seconds); });
     if (warning) {
       warning.addEventListener("click", function (event) {
         if (!event.target.closest("[data-stay-signed-in]")) { return; }
@@ -52,7 +55,7 @@
           headers: { "Accept": "application/json" },
         }).then(function (response) {
           var json = (response.headers.get("Content-Type") || "").indexOf("json") !== -1;
-          if (response.ok && json && !response.redirected) { arm(); } else { window.location.reload(); }
+          if (response.ok && json && !response.redirected) { arm(seconds); } else { window.location.reload(); }
         }, function () { window.location.reload(); });
       });
     }
