@@ -7,8 +7,11 @@ Run: .venv/bin/python -m pytest tests/browser -m browser
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from consent.services import grant_emergency_access
@@ -167,6 +170,33 @@ def test_the_idle_logoff_warns_and_stay_signed_in_extends(new_page, story, setti
     assert kept.value.ok
     expect(warning).to_be_hidden()
     expect(lee.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def test_a_page_read_late_in_its_session_warns_before_the_real_end(
+    new_page,
+    story,  # noqa: F811
+    settings,
+    monkeypatch,
+):
+    """A page read while the session's end has not moved (within the minute)
+    counts down to that end, not a full period: the warning comes in time and
+    the page goes to the sign-in form once the session is over (core.sessions)."""
+    settings.SESSION_COOKIE_AGE = 60
+    # The end moves only when ten minutes behind here, so the page below is read
+    # without moving it, as one read within the minute is.
+    monkeypatch.setattr("core.sessions.refresh_seconds", lambda: 600)
+    lee = sign_in(new_page, story, "dr_lee")
+    key = next(c["value"] for c in lee.context.cookies() if c["name"] == "sessionid")
+    session = SessionStore(session_key=key)
+    session.set_expiry(timezone.now() + timedelta(seconds=10))
+    session.save()
+    lee.goto(f"{story['url']}/clients/")
+    left = int(lee.locator("body").get_attribute("data-idle-logout-left"))
+    assert 7 <= left <= 10
+    warning = lee.locator("#session-warning")
+    expect(warning).to_be_visible(timeout=3000)
+    assert int(warning.locator("[data-countdown]").inner_text()) <= 10
+    expect(lee.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
 
 
 def test_a_note_typed_when_the_session_expired_is_restored(new_page, story):  # noqa: F811
