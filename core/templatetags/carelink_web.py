@@ -54,8 +54,12 @@ def idle_logout_seconds() -> int:
 @register.simple_tag(takes_context=True)
 def idle_logout_left(context: dict) -> int:
     """Seconds until this page's session ends: up to a minute less than the
-    full period, when no request has moved its end for a while (core.sessions)."""
-    return seconds_left(context["request"])
+    full period, when no request has moved its end for a while (core.sessions).
+    A page rendered without its request (none is, today) says the full period."""
+    request = context.get("request")
+    if request is None or not hasattr(request, "session"):
+        return int(settings.SESSION_COOKIE_AGE)
+    return seconds_left(request)
 
 
 @register.simple_tag
