@@ -15,6 +15,23 @@ from records import services as record_services
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; at the end, on PostgreSQL, no connection
+    left to block its removal: a Celery worker's or a served page's backend can
+    outlive its process by a moment, and DROP DATABASE refuses while it does."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _no_lockouts(settings):
     settings.AXES_ENABLED = False

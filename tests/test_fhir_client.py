@@ -43,9 +43,8 @@ def test_an_outside_system_reads_the_record(outside_system, ana):
     assert capability.fhirVersion == "4.0.1"
     assert [r.type for r in capability.rest[0].resource][0] == "Patient"
 
-    found = Patient.where(struct={"identifier": f"{HEALTH_CARD}|1234567890"}).perform_resources(
-        smart.server
-    )
+    search = Patient.where(struct={"identifier": f"{HEALTH_CARD}|1234567890"})
+    found = list(search.perform_resources_iter(smart.server))
     assert [patient.id for patient in found] == [str(ana.pk)]
 
     patient = Patient.read(str(ana.pk), smart.server)
