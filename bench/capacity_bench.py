@@ -27,37 +27,19 @@ import sys
 from datetime import date
 
 # The project on the path, the percentile and the timing (this folder).
-from common import nearest_rank, samples
+from common import nearest_rank, samples, wait_figures
 
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 
 ORGANIZATIONS, SERVICES_EACH, REFERRALS = 100, 2, 500_000
 
-PLAIN_LIST = """
-WITH page AS (
-    SELECT s.id FROM records_service s JOIN records_organization o ON o.id = s.organization_id
-    ORDER BY o.name, s.name, s.id LIMIT 50
-), r AS (
-    SELECT service_id, status, created_at, stopped_waiting_at,
-           CASE WHEN COALESCE(appointment_at, completed_at) IS NOT NULL THEN
-             GREATEST(FLOOR(EXTRACT(EPOCH FROM COALESCE(appointment_at, completed_at)
-                                    - created_at) / 86400), 0)
-           END AS wait_days
-    FROM referrals_referral WHERE service_id IN (SELECT id FROM page)
+# The first page of services in the directory's order, and their figures.
+PLAIN_LIST = wait_figures(
+    "service_id",
+    """service_id IN (
+        SELECT s.id FROM records_service s JOIN records_organization o ON o.id = s.organization_id
+        ORDER BY o.name, s.name, s.id LIMIT 50)""",
 )
-SELECT service_id,
-  count(*) FILTER (WHERE status IN ('sent', 'accepted')),
-  count(*) FILTER (WHERE status = 'sent'),
-  min(created_at) FILTER (WHERE status IN ('sent', 'accepted')),
-  percentile_disc(0.5) WITHIN GROUP (ORDER BY wait_days)
-    FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-  percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_days)
-    FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-  count(*) FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-  count(*) FILTER (WHERE created_at >= now() - interval '28 days'),
-  count(*) FILTER (WHERE stopped_waiting_at >= now() - interval '28 days')
-FROM r GROUP BY service_id
-"""
 
 PLAIN_HISTORY = """
 WITH weeks AS (

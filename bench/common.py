@@ -6,7 +6,9 @@ the project on the path with benchmark-only settings.
 - `emptied_postgresql`: the database the in-process benchmarks write, checked
   to be PostgreSQL (their budgets are PostgreSQL's), emptied and migrated;
 - `clinician_per_sector`: one organization per sector with a clinician each,
-  the world the timeline and FHIR benchmarks build on.
+  the world the timeline and FHIR benchmarks build on;
+- `wait_figures`: the plainest SQL for a group's wait figures, the floor of
+  every read that shows waits.
 """
 
 import math
@@ -82,3 +84,32 @@ def clinician_per_sector(sectors: Iterable[str], password: str | None = None) ->
         for i, organization in enumerate(organizations)
     ]
     return organizations, clinicians
+
+
+def wait_figures(group: str, within: str) -> str:
+    """The plainest SQL for the wait figures of each group (a service or an
+    organization: `group` is the referral's column) of the referrals `within`
+    selects, as docs/capacity.md defines them: the queue, the 180-day sample's
+    nearest-rank median and 90th percentile, arrivals and departures in 28
+    days. One grouped statement with FILTERs and percentile_disc: the floor of
+    the services list in bench/capacity_bench.py and of the waits in
+    bench/reads.py."""
+    return f"""
+    SELECT {group},
+      count(*) FILTER (WHERE status IN ('sent', 'accepted')),
+      count(*) FILTER (WHERE status = 'sent'),
+      min(created_at) FILTER (WHERE status IN ('sent', 'accepted')),
+      percentile_disc(0.5) WITHIN GROUP (ORDER BY wait_days)
+        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_days)
+        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      count(*) FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
+      count(*) FILTER (WHERE created_at >= now() - interval '28 days'),
+      count(*) FILTER (WHERE stopped_waiting_at >= now() - interval '28 days')
+    FROM (SELECT {group}, status, created_at, stopped_waiting_at,
+                 CASE WHEN COALESCE(appointment_at, completed_at) IS NOT NULL THEN
+                   GREATEST(FLOOR(EXTRACT(EPOCH FROM COALESCE(appointment_at, completed_at)
+                                          - created_at) / 86400), 0) END AS wait_days
+          FROM referrals_referral WHERE {within}) r
+    GROUP BY {group}
+"""

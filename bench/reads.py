@@ -42,7 +42,7 @@ from urllib.parse import urlencode, urlparse
 import psycopg2
 
 # The project's root, and the percentile (this folder).
-from common import ROOT, nearest_rank
+from common import ROOT, nearest_rank, wait_figures
 
 PASSWORD = "carelink-province"
 
@@ -346,30 +346,6 @@ def floor_access_log(cursor, who: dict) -> None:
     cursor.fetchall()
 
 
-# A wait's figures over the referrals `r` of each group (a service or an
-# organization), as docs/capacity.md defines them: the queue, the 180-day sample's
-# nearest-rank median and 90th percentile, arrivals and departures in 28 days.
-WAIT_FIGURES = """
-    SELECT {group},
-      count(*) FILTER (WHERE status IN ('sent', 'accepted')),
-      count(*) FILTER (WHERE status = 'sent'),
-      min(created_at) FILTER (WHERE status IN ('sent', 'accepted')),
-      percentile_disc(0.5) WITHIN GROUP (ORDER BY wait_days)
-        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-      percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_days)
-        FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-      count(*) FILTER (WHERE created_at >= now() - interval '180 days' AND wait_days IS NOT NULL),
-      count(*) FILTER (WHERE created_at >= now() - interval '28 days'),
-      count(*) FILTER (WHERE stopped_waiting_at >= now() - interval '28 days')
-    FROM (SELECT {group}, status, created_at, stopped_waiting_at,
-                 CASE WHEN COALESCE(appointment_at, completed_at) IS NOT NULL THEN
-                   GREATEST(FLOOR(EXTRACT(EPOCH FROM COALESCE(appointment_at, completed_at)
-                                          - created_at) / 86400), 0) END AS wait_days
-          FROM referrals_referral WHERE {group} = ANY(%(page)s::{key}[])) r
-    GROUP BY {group}
-"""
-
-
 def floor_services(cursor, who: dict) -> None:
     """`GET /api/v1/services/`: the first page of services in the directory's
     order with their organizations, the count, each one's wait and what
@@ -382,7 +358,7 @@ def floor_services(cursor, who: dict) -> None:
            ORDER BY o.name, s.name, s.id LIMIT 50"""
     )
     page = [row[0] for row in cursor.fetchall()]
-    cursor.execute(WAIT_FIGURES.format(group="service_id", key="uuid"), {"page": page})
+    cursor.execute(wait_figures("service_id", "service_id = ANY(%(page)s::uuid[])"), {"page": page})
     cursor.fetchall()
     cursor.execute(
         """SELECT r.service_id, count(*), count(*) FILTER (WHERE a.repeated_story),
@@ -401,7 +377,10 @@ def floor_organizations(cursor, who: dict) -> None:
     cursor.fetchall()
     cursor.execute("SELECT o.* FROM records_organization o ORDER BY o.name, o.id LIMIT 50")
     page = [row[0] for row in cursor.fetchall()]
-    cursor.execute(WAIT_FIGURES.format(group="to_organization_id", key="bigint"), {"page": page})
+    cursor.execute(
+        wait_figures("to_organization_id", "to_organization_id = ANY(%(page)s::bigint[])"),
+        {"page": page},
+    )
     cursor.fetchall()
 
 
