@@ -199,6 +199,16 @@ def test_a_page_read_late_in_its_session_warns_before_the_real_end(
     expect(lee.get_by_role("heading", name="Sign in")).to_be_visible(timeout=20_000)
 
 
+def sign_in_again_to_anas_record(lee: Page) -> None:
+    """The form sent after the session ended landed on the sign-in page; signing
+    in again goes back to the page it was sent from, Ana's record."""
+    expect(lee.get_by_role("heading", name="Sign in")).to_be_visible()
+    lee.get_by_label("Username").fill("dr_lee")
+    lee.get_by_label("Password").fill(PASSWORD)
+    lee.get_by_role("button", name="Sign in").click()
+    expect(lee.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
+
+
 def test_a_note_typed_when_the_session_expired_is_restored(new_page, story):  # noqa: F811
     ana = story["ana"]
     lee = sign_in(new_page, story, "dr_lee")
@@ -210,11 +220,7 @@ def test_a_note_typed_when_the_session_expired_is_restored(new_page, story):  # 
     # The session ended while she typed (its cookie is gone; the CSRF cookie stays).
     lee.context.clear_cookies(name="sessionid")
     form.get_by_role("button", name="Add entry").click()
-    expect(lee.get_by_role("heading", name="Sign in")).to_be_visible()
-    lee.get_by_label("Username").fill("dr_lee")
-    lee.get_by_label("Password").fill(PASSWORD)
-    lee.get_by_role("button", name="Sign in").click()
-    expect(lee.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
+    sign_in_again_to_anas_record(lee)
     form = lee.locator("#add-entry")
     expect(form.get_by_label("Text")).to_have_value(
         "Sleeping better; asks about reducing the dose."
@@ -251,11 +257,7 @@ def test_an_amendment_typed_when_the_session_expired_is_restored(new_page, story
     item.get_by_label("Title").fill("Flu shot, left arm")
     lee.context.clear_cookies(name="sessionid")
     item.get_by_role("button", name="Save amendment").click()
-    expect(lee.get_by_role("heading", name="Sign in")).to_be_visible()
-    lee.get_by_label("Username").fill("dr_lee")
-    lee.get_by_label("Password").fill(PASSWORD)
-    lee.get_by_role("button", name="Sign in").click()
-    expect(lee.get_by_role("heading", name="Ana Silva", level=1)).to_be_visible()
+    sign_in_again_to_anas_record(lee)
     item = lee.locator(f"#entry-{entry.pk}")
     expect(item.get_by_label("Title")).to_have_value("Flu shot, left arm")
     expect(item.locator(".draft-restored")).to_be_visible()
