@@ -11,6 +11,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
+from consent.services import record_consent
 from records import services as record_services
 from tests.factories import ClientFactory, OrganizationFactory, ProviderFactory
 
@@ -197,4 +198,17 @@ def note(ana, dr_lee):
         kind="note",
         title="PHQ-9 of 17",
         body="Low mood.",
+    )
+
+
+@pytest.fixture
+def centre_reads_mental_health(ana, intake_kim):
+    """Ana permits her mental-health entries (`note`, say) to the mental-health
+    centre: an organization that reads them without having written them."""
+    return record_consent(
+        provider=intake_kim,
+        client=ana,
+        effect="permit",
+        categories=["mental_health"],
+        grantee_organization=intake_kim.organization,
     )

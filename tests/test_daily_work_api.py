@@ -7,7 +7,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from consent.services import record_consent
 from core.models import AccessEvent
 from records import services as record_services
 from records.models import Client, Entry
@@ -155,14 +154,9 @@ def test_amend_keeps_the_original_and_shows_it_as_amended(ana, dr_lee, note, api
     assert "amend the newest version instead" in again.content.decode()
 
 
-def test_only_the_authoring_organization_amends_or_retracts(ana, intake_kim, note, api_as):
-    record_consent(
-        provider=intake_kim,
-        client=ana,
-        effect="permit",
-        categories=["mental_health"],
-        grantee_organization=intake_kim.organization,
-    )
+def test_only_the_authoring_organization_amends_or_retracts(
+    ana, intake_kim, note, centre_reads_mental_health, api_as
+):
     api = api_as(intake_kim)
     base = f"/api/v1/clients/{ana.pk}/entries/{note.pk}"
     assert api.post(f"{base}/amend/", {"title": "x"}, format="json").status_code == 403

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from consent.services import record_consent
 from core.models import AccessEvent
 from records import services as record_services
 from records.models import Entry
@@ -125,14 +124,9 @@ def test_an_entry_on_a_later_timeline_page_is_amended_from_its_own_page(web, ana
     assert Entry.objects.get(amends=note).title == "PHQ-9 of 15"
 
 
-def test_another_organization_that_reads_the_entry_gets_no_form(client, ana, intake_kim, note):
-    record_consent(
-        provider=intake_kim,
-        client=ana,
-        effect="permit",
-        categories=["mental_health"],
-        grantee_organization=intake_kim.organization,
-    )
+def test_another_organization_that_reads_the_entry_gets_no_form(
+    client, ana, intake_kim, note, centre_reads_mental_health
+):
     client.force_login(intake_kim)
     assert "PHQ-9 of 17" in client.get(f"/clients/{ana.pk}/").content.decode()
     for verb in ("amend", "retract"):
